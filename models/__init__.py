@@ -1,0 +1,38 @@
+"""SQLModel tables, one module per area. Importing this package registers every table."""
+
+from models.audit import AuditEvent
+from models.base import utcnow
+from models.clients import Client
+from models.discussion import DiscussionPost
+from models.documents import Document
+from models.emails import Email, EmailDirection, EmailStatus
+from models.filings import ACTIVE_FILING_STATUSES, Filing, FilingStatus
+from models.firms import Firm
+from models.sessions import LoginSession, SignInAttempt
+from models.steps import ChecklistItem, Step, StepComment, StepStatus, TimeEntry
+from models.users import SEAT_ROLES, User, UserRole
+
+__all__ = [
+    "ACTIVE_FILING_STATUSES",
+    "SEAT_ROLES",
+    "AuditEvent",
+    "ChecklistItem",
+    "Client",
+    "DiscussionPost",
+    "Document",
+    "Email",
+    "EmailDirection",
+    "EmailStatus",
+    "Filing",
+    "FilingStatus",
+    "Firm",
+    "LoginSession",
+    "SignInAttempt",
+    "Step",
+    "StepComment",
+    "StepStatus",
+    "TimeEntry",
+    "User",
+    "UserRole",
+    "utcnow",
+]

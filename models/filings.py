@@ -1,0 +1,44 @@
+"""Filings: one piece of work for a client (a GST/HST return, a payroll run, a year's books)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, String
+from sqlmodel import Field, SQLModel
+
+from models.base import utcnow
+
+
+class FilingStatus(StrEnum):
+    OPEN = "open"
+    IN_REVIEW = "in_review"
+    FILED = "filed"
+    CANCELLED = "cancelled"
+
+
+# Only steps on filings in these statuses give a bookkeeper access to the client.
+ACTIVE_FILING_STATUSES = (FilingStatus.OPEN.value, FilingStatus.IN_REVIEW.value)
+
+
+class Filing(SQLModel, table=True):
+    __tablename__ = "filing"
+    __table_args__ = (
+        Index("ix_filing_client_status", "client_id", "status"),
+        Index("ix_filing_firm_status_due", "firm_id", "status", "due_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    firm_id: int = Field(foreign_key="firm.id")
+    client_id: int = Field(foreign_key="client.id")
+    kind: str = Field(max_length=40)
+    period: str = Field(default="", max_length=60)
+    due_date: date | None = Field(default=None)
+    status: str = Field(sa_column=Column(String(20), nullable=False))
+    reviewer_id: int | None = Field(default=None, foreign_key="user_account.id")
+    approver_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = Field(default=None)
+    version: int = Field(default=1)

@@ -1,0 +1,23 @@
+"""A firm is the tenant: every other row belongs to exactly one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.base import utcnow
+
+
+class Firm(SQLModel, table=True):
+    __tablename__ = "firm"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    # The plan: paid seats cover active admins and staff; bookkeepers never take one.
+    staff_seats: int = Field(default=5)
+    filing_steps_enabled: bool = Field(default=True)
+    portal_enabled: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    # Bumped on every plan change and seat allocation so concurrent writers serialise.
+    version: int = Field(default=1)

@@ -1,0 +1,41 @@
+"""People who sign in. The role decides which allowlist and which scope rule apply."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, String
+from sqlmodel import Field, SQLModel
+
+from models.base import utcnow
+
+
+class UserRole(StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+    BOOKKEEPER = "bookkeeper"
+
+
+# Roles that take a paid seat on the firm's plan.
+SEAT_ROLES = frozenset({UserRole.ADMIN, UserRole.STAFF})
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+    __table_args__ = (Index("ix_user_firm_role_active", "firm_id", "role", "is_active"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    firm_id: int = Field(foreign_key="firm.id", index=True)
+    # Stored lower-cased; sign-in looks people up by it across all firms.
+    email: str = Field(max_length=254, unique=True)
+    name: str = Field(max_length=200)
+    role: str = Field(sa_column=Column(String(20), nullable=False))
+    is_active: bool = Field(default=True)
+    password_hash: str = Field(max_length=100)
+    must_change_password: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_sign_in_at: datetime | None = Field(default=None)
+    # Failed sign-ins before this instant no longer count: an admin reset lifts a lockout.
+    throttle_reset_at: datetime | None = Field(default=None)
+    version: int = Field(default=1)

@@ -1,0 +1,115 @@
+"""The page frames: the signed-in shell with navigation, and the bare frame for signing in."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pages.components import empty_state
+from state.session import SessionState
+
+SKIP_LINK_STYLE = {
+    "position": "absolute",
+    "left": "-9999px",
+    "_focus": {"left": "1em", "top": "1em", "z_index": "10", "background": "white"},
+}
+
+
+def _skip_link() -> rx.Component:
+    return rx.el.a("Skip to main content", href="#main", style=SKIP_LINK_STYLE)
+
+
+def _nav() -> rx.Component:
+    return rx.el.nav(
+        rx.hstack(
+            rx.foreach(
+                SessionState.nav,
+                lambda item: rx.link(item["label"], href=item["href"], weight="medium"),
+            ),
+            spacing="5",
+        ),
+        aria_label="Main",
+    )
+
+
+def _header() -> rx.Component:
+    return rx.el.header(
+        rx.hstack(
+            rx.hstack(
+                rx.text("Bookkeeper Portal", weight="bold", size="4"),
+                rx.text(SessionState.firm_name, color_scheme="gray", size="2"),
+                align="baseline",
+                spacing="3",
+            ),
+            _nav(),
+            rx.spacer(),
+            rx.hstack(
+                rx.text(SessionState.user_name, size="2"),
+                rx.badge(SessionState.role_label, variant="soft"),
+                rx.button(
+                    "Sign out",
+                    on_click=SessionState.sign_out,
+                    variant="outline",
+                    size="1",
+                ),
+                align="center",
+                spacing="3",
+            ),
+            align="center",
+            spacing="6",
+            padding_x="1.5em",
+            padding_y="0.75em",
+            width="100%",
+            wrap="wrap",
+        ),
+        style={"border_bottom": "1px solid var(--gray-5)"},
+    )
+
+
+def not_found_panel() -> rx.Component:
+    return empty_state(
+        "Not found",
+        "There is nothing here, or it is not yours to open. Check the address, or go back.",
+    )
+
+
+def access_ended_panel() -> rx.Component:
+    return empty_state(
+        "Your access has ended",
+        "This work is no longer assigned to you, so its details have been cleared. "
+        "Your own tasks are still on My Tasks.",
+    )
+
+
+def shell(*content: rx.Component) -> rx.Component:
+    """The frame for every signed-in page. Missing and out-of-scope records render alike."""
+    return rx.box(
+        _skip_link(),
+        _header(),
+        rx.el.main(
+            rx.match(
+                SessionState.page_status,
+                ("not_found", not_found_panel()),
+                ("access_ended", access_ended_panel()),
+                rx.vstack(*content, spacing="5", width="100%", align="stretch"),
+            ),
+            id="main",
+            tab_index=-1,
+            style={"padding": "1.5em", "max_width": "1200px", "margin": "0 auto"},
+        ),
+        min_height="100vh",
+    )
+
+
+def bare(*content: rx.Component) -> rx.Component:
+    """The frame for signed-out pages: no navigation, nothing about the firm."""
+    return rx.box(
+        rx.el.main(
+            rx.center(
+                rx.vstack(*content, spacing="5", width="100%", max_width="26em"),
+                padding_top="12vh",
+                padding_x="1em",
+            ),
+            id="main",
+        ),
+        min_height="100vh",
+    )

@@ -1,0 +1,36 @@
+"""Every page with its route, title and the load handlers that fill it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import reflex as rx
+
+from pages.home import home_page
+from pages.login import login_page
+from pages.not_found import not_found_page
+from pages.password import password_page
+from pages.tasks import tasks_page
+from portal import routes
+from state.home import HomeState
+from state.signin import SignInState
+from state.tasks import TasksState
+
+
+@dataclass(frozen=True)
+class Page:
+    route: str
+    title: str
+    component: Callable[[], rx.Component]
+    on_load: tuple = field(default_factory=tuple)
+
+
+PAGES = (
+    Page(routes.LOGIN, "Sign in", login_page, (SignInState.load,)),
+    Page(routes.CHANGE_PASSWORD, "Choose a new password", password_page),
+    Page(routes.HOME, "Firm home", home_page, (HomeState.load,)),
+    Page(routes.TASKS, "My tasks", tasks_page, (TasksState.load,)),
+)
+
+NOT_FOUND = Page("404", "Not found", not_found_page)

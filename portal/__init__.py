@@ -1,0 +1,1 @@
+"""The Bookkeeper Portal app package."""

@@ -1,0 +1,174 @@
+"""Layer 1, the portal boundary: which page routes and event handlers each role may reach.
+
+This module only declares. `portal.boundary` enforces it before any handler runs, and a test
+fails when any handler of any State class is missing here. Anything not listed is refused:
+deny by default. Handlers are named "module.StateClass.handler".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import quote
+
+from portal import routes
+from portal.auth import Actor
+
+
+class Role(StrEnum):
+    SIGNED_OUT = "signed_out"
+    # Signed in, but must choose a new password before anything else.
+    PASSWORD_CHANGE = "password_change"  # noqa: S105 (a role name)
+    BOOKKEEPER = "bookkeeper"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+def role_for(actor: Actor | None) -> Role:
+    """The allowlist that applies to whoever the server-side session says is acting."""
+    if actor is None:
+        return Role.SIGNED_OUT
+    if actor.must_change_password:
+        return Role.PASSWORD_CHANGE
+    return Role(actor.role)
+
+
+def _handlers(state: str, *names: str) -> frozenset[str]:
+    return frozenset(f"{state}.{name}" for name in names)
+
+
+def _union(*groups: Iterable[str]) -> frozenset[str]:
+    return frozenset().union(*groups)
+
+
+# Reflex's own plumbing: hydration and page-load bookkeeping. None of our code runs in them.
+REFLEX_INTERNAL = _union(
+    _handlers("reflex.state.State", "hydrate_and_load"),
+    _handlers("reflex.state.OnLoadInternalState", "on_load_internal", "set_is_hydrated"),
+    _handlers("reflex.state.FrontendEventExceptionState", "handle_frontend_exception"),
+)
+ON_LOAD_INTERNAL = "reflex.state.OnLoadInternalState.on_load_internal"
+HYDRATE_AND_LOAD = "reflex.state.State.hydrate_and_load"
+
+# Never allowed to anyone. `setvar` (on every State class) would let the browser write any
+# var; update_vars_internal writes browser-storage vars, and this app keeps none. The root's
+# hydrate and set_is_hydrated are only ever called by the server itself.
+DENIED_TO_ALL = _union(
+    _handlers("reflex.state.UpdateVarsInternalState", "update_vars_internal"),
+    _handlers("reflex.state.State", "hydrate", "set_is_hydrated"),
+)
+
+
+def denied_to_all(handler: str) -> bool:
+    return handler in DENIED_TO_ALL or handler.endswith(".setvar")
+
+
+_EVERY_PAGE = _handlers("state.session.SessionState", "enter_page")
+_SIGNED_IN = _union(
+    _EVERY_PAGE,
+    _handlers("state.session.SessionState", "sign_out"),
+    _handlers("state.password.PasswordState", "change_password"),
+)
+
+_SIGNED_OUT_EVENTS = _union(
+    REFLEX_INTERNAL,
+    _EVERY_PAGE,
+    _handlers("state.signin.SignInState", "load", "sign_in"),
+)
+
+_PASSWORD_CHANGE_EVENTS = _union(REFLEX_INTERNAL, _SIGNED_IN)
+
+_BOOKKEEPER_EVENTS = _union(
+    REFLEX_INTERNAL,
+    _SIGNED_IN,
+    _handlers("state.tasks.TasksState", "load"),
+)
+
+_STAFF_EVENTS = _union(
+    REFLEX_INTERNAL,
+    _SIGNED_IN,
+    _handlers("state.home.HomeState", "load"),
+)
+
+_ADMIN_EVENTS = _union(_STAFF_EVENTS)
+
+EVENTS: dict[Role, frozenset[str]] = {
+    Role.SIGNED_OUT: _SIGNED_OUT_EVENTS,
+    Role.PASSWORD_CHANGE: _PASSWORD_CHANGE_EVENTS,
+    Role.BOOKKEEPER: _BOOKKEEPER_EVENTS,
+    Role.STAFF: _STAFF_EVENTS,
+    Role.ADMIN: _ADMIN_EVENTS,
+}
+
+_STAFF_ROUTES = frozenset({routes.HOME, routes.CHANGE_PASSWORD, routes.NOT_FOUND})
+
+ROUTES: dict[Role, frozenset[str]] = {
+    Role.SIGNED_OUT: frozenset({routes.LOGIN, routes.NOT_FOUND}),
+    Role.PASSWORD_CHANGE: frozenset({routes.CHANGE_PASSWORD, routes.NOT_FOUND}),
+    Role.BOOKKEEPER: frozenset({routes.TASKS, routes.CHANGE_PASSWORD, routes.NOT_FOUND}),
+    Role.STAFF: _STAFF_ROUTES,
+    Role.ADMIN: _STAFF_ROUTES,
+}
+
+LANDING: dict[Role, str] = {
+    Role.SIGNED_OUT: routes.LOGIN,
+    Role.PASSWORD_CHANGE: routes.CHANGE_PASSWORD,
+    Role.BOOKKEEPER: routes.TASKS,
+    Role.STAFF: routes.HOME,
+    Role.ADMIN: routes.HOME,
+}
+
+
+def event_allowed(role: Role, handler: str | None) -> bool:
+    if handler is None or denied_to_all(handler):
+        return False
+    return handler in EVENTS[role]
+
+
+def normalize_route(path: str) -> str:
+    """Reflex names the index route "/index" and unknown paths "/404"."""
+    path = "/" + (path or "").strip("/")
+    return routes.HOME if path == "/index" else path
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    allowed: bool
+    # Where to send the browser instead; None with allowed=False means "show not found".
+    redirect: str | None = None
+
+
+def login_url(*, reason: str | None = None, next_path: str = "") -> str:
+    """The sign-in page, saying why the visitor is there and where to go afterwards."""
+    params = []
+    if reason:
+        params.append(f"reason={quote(reason)}")
+    if next_path.startswith("/") and next_path not in ("/", routes.LOGIN):
+        params.append("next=" + quote(next_path, safe="/"))
+    return routes.LOGIN + ("?" + "&".join(params) if params else "")
+
+
+def route_decision(
+    role: Role, route: str, *, raw_path: str = "", reason: str | None = None
+) -> RouteDecision:
+    """May this role open this route; if not, where to send it (None: show not found)."""
+    route = normalize_route(route)
+    if route in ROUTES[role]:
+        return RouteDecision(True)
+    if role is Role.SIGNED_OUT:
+        return RouteDecision(False, login_url(reason=reason, next_path=raw_path))
+    if role is Role.PASSWORD_CHANGE or route in (routes.LOGIN, routes.HOME):
+        return RouteDecision(False, LANDING[role])
+    return RouteDecision(False)
+
+
+def safe_next(next_path: str | None, role: Role) -> str:
+    """Where to go after signing in: a local page this role may open, else its landing page."""
+    path = next_path or ""
+    if not path.startswith("/") or path.startswith("//") or any(c in path for c in "\\\r\n\t"):
+        return LANDING[role]
+    route = routes.match(path)
+    if route is None or route not in ROUTES[role] or route == routes.LOGIN:
+        return LANDING[role]
+    return path

@@ -1,0 +1,158 @@
+"""Passwords, session tokens and the acting user of the event being handled.
+
+Nothing here touches Reflex or the database: it is the small, sharp core that the sign-in
+service, the boundary and the download route all share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import lru_cache
+
+import bcrypt
+
+from portal.settings import get_settings
+
+PASSWORD_MIN_CHARS = 12
+# bcrypt only reads 72 bytes; bcrypt 5 raises beyond that. We refuse instead of truncating.
+PASSWORD_MAX_BYTES = 72
+SESSION_COOKIE = "bp_session"
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL_RE = re.compile(rf"^[^@\s\x00-\x1f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is not acceptable, in words for the person choosing it."""
+    if not password:
+        return "Enter a password."
+    if "\x00" in password:
+        return "Passwords cannot contain the NUL character."
+    if len(password.encode("utf-8")) > PASSWORD_MAX_BYTES:
+        return (
+            f"That password is longer than {PASSWORD_MAX_BYTES} bytes. Choose a shorter one "
+            "(accented letters and symbols take more than one byte each)."
+        )
+    if len(password) < PASSWORD_MIN_CHARS:
+        return f"Passwords need at least {PASSWORD_MIN_CHARS} characters."
+    return None
+
+
+def sign_in_password_problem(password: str) -> str | None:
+    """Input that can never be a valid password, refused before anyone is looked up."""
+    if not password:
+        return "Enter your password."
+    if "\x00" in password:
+        return "Passwords cannot contain the NUL character. Check what you typed."
+    if len(password.encode("utf-8")) > PASSWORD_MAX_BYTES:
+        return (
+            f"Passwords here are at most {PASSWORD_MAX_BYTES} bytes long, so this one cannot be "
+            "right. Check what you typed."
+        )
+    return None
+
+
+def hash_password(password: str) -> str:
+    problem = password_problem(password)
+    if problem:
+        raise ValueError(problem)
+    rounds = get_settings().bcrypt_rounds
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    """Check a password; input bcrypt would refuse simply does not match."""
+    if sign_in_password_problem(password):
+        return False
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash checked when the email is unknown, so both answers cost the same bcrypt work."""
+    rounds = get_settings().bcrypt_rounds
+    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds)).decode("ascii")
+
+
+def burn_password_check(password: str) -> None:
+    verify_password(password, dummy_hash())
+
+
+def normalize_email(raw: str) -> str | None:
+    """Lower-cased address, or None when it cannot be an email address at all."""
+    email = (raw or "").strip().lower()
+    if len(email) > 254 or not _EMAIL_RE.match(email):
+        return None
+    return email
+
+
+def new_secret() -> str:
+    """256 random bits, URL-safe: used for session tokens and handoff codes."""
+    return secrets.token_urlsafe(32)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def looks_like_secret(value: str) -> bool:
+    return bool(_TOKEN_RE.match(value or ""))
+
+
+def read_cookie(cookie_header: str, name: str = SESSION_COOKIE) -> str | None:
+    """The named cookie's value from a Cookie header; tolerant of other cookies' syntax."""
+    for part in (cookie_header or "").split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            return value.strip().strip('"')
+    return None
+
+
+def same_secret(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in person behind the current event, as re-read from the server session."""
+
+    user_id: int
+    firm_id: int
+    role: str
+    name: str
+    email: str
+    session_id: int
+    must_change_password: bool
+    firm_name: str = ""
+    ip: str = ""
+
+
+# Set by the portal boundary before any handler runs; each event runs in its own task.
+_acting: ContextVar[Actor | None] = ContextVar("portal_acting_user", default=None)
+
+
+class NotSignedIn(Exception):
+    """No verified session stands behind this event."""
+
+
+def set_acting(actor: Actor | None) -> None:
+    _acting.set(actor)
+
+
+def acting() -> Actor | None:
+    return _acting.get()
+
+
+def require_acting() -> Actor:
+    actor = _acting.get()
+    if actor is None:
+        raise NotSignedIn
+    return actor

@@ -1,0 +1,143 @@
+"""Layer 1 enforced: the Reflex middleware that checks every event, and the page guard.
+
+Before any handler runs, the middleware re-reads the acting user from the server-side session
+named by the connection's cookie, derives the role, and refuses any event that is not on that
+role's allowlist in `portal.access`. On page loads it also applies the route allowlist. Every
+refusal is written to the audit log. The acting user is then published for the handler
+through `portal.auth.set_acting`, so handlers never trust anything the browser says about who
+is acting.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import reflex as rx
+from reflex.middleware import Middleware
+from reflex.state import BaseState, State, StateUpdate
+from reflex_base.constants import RouteVar
+from reflex_base.event import Event
+
+from portal import access, auth
+from portal.db import unit_of_work
+from portal.services import audit, sessions
+from portal.services.sessions import Resolution, SessionProblem
+
+log = logging.getLogger("portal.boundary")
+
+REFUSED_MESSAGE = "That action isn't available to you."
+
+
+def handler_key(event_name: str) -> str | None:
+    """ "module.StateClass.handler" for an event name, or None when it names no handler."""
+    state_path, _, handler = (event_name or "").rpartition(".")
+    if not state_path or not handler:
+        return None
+    try:
+        cls = State.get_class_substate(state_path)
+    except (ValueError, KeyError, AttributeError):
+        return None
+    if handler not in cls.event_handlers:
+        return None
+    return f"{cls.__module__}.{cls.__name__}.{handler}"
+
+
+def problem_reason(problem: SessionProblem | None) -> str | None:
+    """What the sign-in page should explain; a plain missing cookie needs no explanation."""
+    return None if problem in (None, SessionProblem.MISSING) else problem.value
+
+
+def resolve_cookie(cookie_header: str, ip: str) -> Resolution:
+    """Re-read the session behind a Cookie header. Fails closed: any error means signed out."""
+    token = auth.read_cookie(cookie_header)
+    if token is None:
+        return Resolution(None, SessionProblem.MISSING)
+    try:
+        with unit_of_work() as session:
+            return sessions.resolve(session=session, token=token, ip=ip)
+    except Exception:
+        log.exception("session lookup failed; treating the request as signed out")
+        return Resolution(None, SessionProblem.INVALID)
+
+
+def record_refusal(*, actor: auth.Actor | None, what: str, ip: str, kind: str) -> None:
+    try:
+        with unit_of_work() as session:
+            audit.record(
+                session=session,
+                actor=actor,
+                actor_label="" if actor else "signed out",
+                action="refused",
+                outcome="refused",
+                target_type=kind,
+                detail=what,
+                ip=ip,
+            )
+    except Exception:
+        log.exception("could not write the refusal of %s to the audit log", what)
+
+
+@dataclass
+class PortalBoundary(Middleware):
+    """Deny by default: an event runs only when the session's role lists its handler."""
+
+    # The state whose substates hold page data, reset so stale data never reaches a browser.
+    page_root: type[BaseState]
+
+    async def preprocess(self, app, state: BaseState, event: Event) -> StateUpdate | None:
+        auth.set_acting(None)
+        router_data = state.router_data or {}
+        ip = str(router_data.get(RouteVar.CLIENT_IP, ""))
+        cookie = (router_data.get(RouteVar.HEADERS) or {}).get("cookie", "")
+        resolution = resolve_cookie(cookie, ip)
+        actor = resolution.actor
+        role = access.role_for(actor)
+        handler = handler_key(event.name)
+        if not access.event_allowed(role, handler):
+            record_refusal(actor=actor, what=handler or event.name[:200], ip=ip, kind="event")
+            if actor is None:
+                target = access.login_url(reason=problem_reason(resolution.problem))
+                return StateUpdate(events=Event.from_event_type(rx.redirect(target)))
+            return StateUpdate(events=Event.from_event_type(rx.toast.error(REFUSED_MESSAGE)))
+
+        auth.set_acting(actor)
+        if handler == access.HYDRATE_AND_LOAD:
+            # The snapshot sent on (re)connect must not carry data from an earlier page or
+            # an earlier user of this tab; the page's own load fills it again.
+            (await state.get_state(self.page_root)).reset()
+        elif handler == access.ON_LOAD_INTERNAL:
+            return await self._guard_page(state, role, resolution, ip)
+        return None
+
+    async def _guard_page(
+        self, state: BaseState, role: access.Role, resolution: Resolution, ip: str
+    ) -> StateUpdate | None:
+        """The page guard: the route allowlist, applied as each page starts to load."""
+        page_root = await state.get_state(self.page_root)
+        # Leaving a page drops its data from the browser too.
+        for sub in page_root.substates.values():
+            sub.reset()
+        page_root.page_status = "ok"
+        route = state.router.route_id or state.rx_router_page.path
+        decision = access.route_decision(
+            role,
+            route,
+            raw_path=state.router.url.path,
+            reason=problem_reason(resolution.problem),
+        )
+        if decision.allowed:
+            return None
+        events = []
+        if decision.redirect:
+            events.append(rx.redirect(decision.redirect, replace=True))
+        else:
+            record_refusal(
+                actor=resolution.actor, what=access.normalize_route(route), ip=ip, kind="route"
+            )
+            page_root.page_status = "not_found"
+        root = state._get_root_state()
+        root.is_hydrated = True
+        delta = await root._get_resolved_delta()
+        root._clean()
+        return StateUpdate(delta=delta, events=Event.from_event_type(events))

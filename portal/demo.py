@@ -1,0 +1,275 @@
+"""The demo firm from the product sheet, with due dates relative to today so "due soon" and
+"overdue" stay true whenever the demo is loaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import Session, select
+
+from models import (
+    ChecklistItem,
+    Client,
+    Filing,
+    FilingStatus,
+    Firm,
+    Step,
+    StepStatus,
+    User,
+    UserRole,
+    utcnow,
+)
+from portal.auth import hash_password
+
+DEMO_FIRM = "Demo Practice"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    role: UserRole
+    password: str
+
+
+ADMIN_PASSWORD = "Admin-demo-2026!"  # noqa: S105 (published demo credentials)
+STAFF_PASSWORD = "Staff-demo-2026!"  # noqa: S105
+BOOKKEEPER_PASSWORD = "Books-demo-2026!"  # noqa: S105
+
+ACCOUNTS = (
+    DemoAccount("admin@demo-practice.example", "Olivia Grant", UserRole.ADMIN, ADMIN_PASSWORD),
+    DemoAccount("sam@demo-practice.example", "Sam Patel", UserRole.STAFF, STAFF_PASSWORD),
+    DemoAccount("alex@demo-practice.example", "Alex Chen", UserRole.STAFF, STAFF_PASSWORD),
+    DemoAccount(
+        "bea@demo-practice.example", "Bea Martin", UserRole.BOOKKEEPER, BOOKKEEPER_PASSWORD
+    ),
+    DemoAccount("dev@demo-practice.example", "Dev Singh", UserRole.BOOKKEEPER, BOOKKEEPER_PASSWORD),
+    DemoAccount("kim@demo-practice.example", "Kim Osei", UserRole.BOOKKEEPER, BOOKKEEPER_PASSWORD),
+)
+
+
+def demo_exists(session: Session) -> bool:
+    return session.exec(select(Firm.id).where(Firm.name == DEMO_FIRM)).first() is not None
+
+
+def any_firm(session: Session) -> bool:
+    return session.exec(select(Firm.id)).first() is not None
+
+
+def load_demo(session: Session, *, today: date | None = None) -> bool:
+    """Create the demo firm unless it is already there. Returns True when it was created."""
+    if demo_exists(session):
+        return False
+    today = today or date.today()
+    year = today.year
+    firm = Firm(name=DEMO_FIRM, staff_seats=5, filing_steps_enabled=True, portal_enabled=True)
+    session.add(firm)
+    session.flush()
+
+    hashes: dict[str, str] = {}
+    people: dict[str, User] = {}
+    for account in ACCOUNTS:
+        if account.password not in hashes:
+            hashes[account.password] = hash_password(account.password)
+        user = User(
+            firm_id=firm.id,
+            email=account.email,
+            name=account.name,
+            role=account.role,
+            password_hash=hashes[account.password],
+        )
+        session.add(user)
+        people[account.email.split("@")[0]] = user
+    session.flush()
+    sam, alex = people["sam"], people["alex"]
+    bea, dev = people["bea"], people["dev"]
+
+    def client(name: str, **info: str) -> Client:
+        row = Client(firm_id=firm.id, name=name, **info)
+        session.add(row)
+        session.flush()
+        return row
+
+    def filing(of: Client, kind: str, period: str, due: int, **extra) -> Filing:
+        row = Filing(
+            firm_id=firm.id,
+            client_id=of.id,
+            kind=kind,
+            period=period,
+            due_date=today + timedelta(days=due),
+            status=extra.pop("status", FilingStatus.OPEN),
+            reviewer_id=sam.id,
+            approver_id=alex.id,
+            **extra,
+        )
+        session.add(row)
+        session.flush()
+        return row
+
+    def step(on: Filing, title: str, who: User | None, due: int, position: int, **extra) -> Step:
+        checklist = extra.pop("checklist", ())
+        row = Step(
+            firm_id=firm.id,
+            filing_id=on.id,
+            title=title,
+            assignee_id=who.id if who else None,
+            due_date=today + timedelta(days=due),
+            status=extra.pop("status", StepStatus.TODO),
+            position=position,
+            **extra,
+        )
+        session.add(row)
+        session.flush()
+        for index, (label, done) in enumerate(checklist):
+            session.add(
+                ChecklistItem(
+                    firm_id=firm.id,
+                    step_id=row.id,
+                    label=label,
+                    position=index,
+                    is_done=done,
+                    done_by_id=who.id if done and who else None,
+                    done_at=utcnow() if done else None,
+                )
+            )
+        return row
+
+    maple = client(
+        "Maple Leaf Cafe Inc.",
+        business_number="812345678RT0001",
+        contact_name="Claire Tremblay",
+        contact_email="claire@mapleleafcafe.example",
+        phone="416-555-0142",
+        address="112 Queen St W, Toronto, ON M5H 2M9",
+        notes="Quarterly GST/HST filer. Bank: RBC business chequing.",
+    )
+    gst = filing(maple, "GST/HST", f"Q1 {year}", due=9)
+    step(
+        gst,
+        "Enter Q1 bank transactions",
+        bea,
+        due=3,
+        position=0,
+        status=StepStatus.IN_PROGRESS,
+        description="Enter January to March transactions from the RBC statements.",
+        checklist=(
+            ("Download January to March statements", True),
+            ("Enter deposits", False),
+            ("Enter withdrawals", False),
+            ("Reconcile the ending balance", False),
+        ),
+    )
+    step(gst, "Review GST/HST return", sam, due=8, position=1)
+    maple_payroll = filing(maple, "Payroll", f"March {year}", due=12)
+    step(maple_payroll, "Run March payroll", alex, due=10, position=0)
+
+    dental = client(
+        "River Valley Dental",
+        business_number="823456789RP0001",
+        contact_name="Dr. Priya Nair",
+        contact_email="office@rivervalleydental.example",
+        phone="905-555-0187",
+        address="45 River Rd, Guelph, ON N1H 3T2",
+    )
+    payroll = filing(dental, "Payroll", f"March {year}", due=10)
+    step(
+        payroll,
+        "Reconcile payroll accounts",
+        bea,
+        due=6,
+        position=0,
+        checklist=(
+            ("Match remittances to the payroll register", False),
+            ("Check CPP and EI", False),
+        ),
+    )
+
+    northside = client(
+        "Northside Logistics Ltd.",
+        business_number="834567890RC0001",
+        contact_name="Marcus Lee",
+        contact_email="marcus@northsidelogistics.example",
+        phone="604-555-0119",
+        address="2200 Commissioner St, Vancouver, BC V5L 1A3",
+    )
+    books = filing(northside, "Bookkeeping", f"{year}", due=20)
+    step(
+        books,
+        "Categorize expense receipts",
+        bea,
+        due=-4,
+        position=0,
+        checklist=(("Fuel receipts", False), ("Maintenance invoices", False)),
+    )
+
+    bright = client(
+        "Bright Ideas Marketing",
+        business_number="845678901RC0001",
+        contact_name="Hannah Ortiz",
+        contact_email="hannah@brightideas.example",
+        phone="403-555-0166",
+        address="808 1 St SW, Calgary, AB T2P 1N1",
+    )
+    onboarding = filing(bright, "Bookkeeping", f"Opening balances {year}", due=25)
+    step(
+        onboarding,
+        "Confirm opening balances with client",
+        bea,
+        due=12,
+        position=0,
+        status=StepStatus.WAITING_ON_CLIENT,
+        waiting_reason="Asked Hannah for last year's closing trial balance.",
+    )
+
+    yoga = client(
+        "Lakeshore Yoga Studio",
+        business_number="856789012RT0001",
+        contact_name="Ana Silva",
+        contact_email="ana@lakeshoreyoga.example",
+        phone="647-555-0133",
+        address="3 Lakeshore Blvd, Toronto, ON M8V 1A1",
+    )
+    yoga_gst = filing(yoga, "GST/HST", f"Q1 {year}", due=14)
+    step(yoga_gst, "Scan and upload receipts", dev, due=2, position=0)
+
+    florist = client(
+        "Harbourview Florists",
+        business_number="867890123RC0001",
+        contact_name="Grace Wong",
+        contact_email="grace@harbourviewflorists.example",
+        phone="902-555-0150",
+        address="1 Lower Water St, Halifax, NS B3J 1R7",
+    )
+    t2 = filing(florist, "T2", f"{year - 1}", due=40)
+    step(t2, "Prepare T2 schedules", sam, due=30, position=0)
+
+    summit = client(
+        "Summit Engineering Ltd.",
+        business_number="878901234RC0001",
+        contact_name="Owen Brooks",
+        contact_email="owen@summiteng.example",
+        phone="780-555-0171",
+        address="10130 103 St NW, Edmonton, AB T5J 3N9",
+    )
+    filed = filing(
+        summit,
+        "GST/HST",
+        f"Q4 {year - 1}",
+        due=-20,
+        status=FilingStatus.FILED,
+        closed_at=utcnow() - timedelta(days=22),
+    )
+    step(filed, "Enter Q4 bank transactions", bea, due=-30, position=0, status=StepStatus.DONE)
+
+    law = client(
+        "Cedar & Pine Law LLP",
+        business_number="889012345RP0001",
+        contact_name="Robert Singh",
+        contact_email="accounts@cedarpine.example",
+        phone="613-555-0104",
+        address="50 O'Connor St, Ottawa, ON K1P 6L2",
+    )
+    law_payroll = filing(law, "Payroll", f"March {year}", due=11)
+    step(law_payroll, "Run March payroll", alex, due=9, position=0)
+    return True

@@ -1,0 +1,220 @@
+"""The HTTP side of the boundary: cookie handoff, sign-out, and a guard around every request.
+
+Reflex events travel over a websocket and cannot set an HttpOnly cookie, so a successful
+sign-in hands the browser a one-time code that it exchanges here for the session cookie.
+The guard wraps the whole ASGI app: it refuses cross-site websocket and form requests,
+never serves Reflex's public upload folder, lets only staff reach the upload endpoint, and
+applies the route allowlist to pages loaded directly, before any HTML is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from portal import access, auth, routes
+from portal.boundary import problem_reason, record_refusal, resolve_cookie
+from portal.db import unit_of_work
+from portal.services import sessions
+from portal.services.sessions import SessionProblem
+from portal.settings import get_settings
+
+log = logging.getLogger("portal.http")
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'; object-src 'none'; base-uri 'self'"),
+]
+
+
+def _client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else ""
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers") or []:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def same_origin(scope: Scope) -> bool:
+    """True when the Origin header (if any) names this host or an explicitly allowed origin."""
+    origin = _header(scope, b"origin")
+    if not origin:
+        return True
+    host = _header(scope, b"host")
+    if urlsplit(origin).netloc == host:
+        return True
+    return origin.rstrip("/") in get_settings().allowed_origins
+
+
+def session_cookie(token: str) -> str:
+    settings = get_settings()
+    parts = [
+        f"{auth.SESSION_COOKIE}={token}",
+        "Path=/",
+        "HttpOnly",
+        "SameSite=Lax",
+        f"Max-Age={settings.session_max_hours * 3600}",
+    ]
+    if settings.cookie_secure:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def cleared_cookie() -> str:
+    secure = "; Secure" if get_settings().cookie_secure else ""
+    return f"{auth.SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+
+
+async def redeem_session(request: Request) -> Response:
+    if not same_origin(request.scope):
+        return PlainTextResponse("Forbidden", status_code=403)
+    form = await request.form()
+    code = str(form.get("code") or "")
+    with unit_of_work() as session:
+        token = sessions.redeem_handoff(session=session, code=code)
+    if token is None:
+        return JSONResponse({"ok": False}, status_code=400)
+    response = JSONResponse({"ok": True})
+    response.headers.append("set-cookie", session_cookie(token))
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    if not same_origin(request.scope):
+        return PlainTextResponse("Forbidden", status_code=403)
+    resolution = resolve_cookie(request.headers.get("cookie", ""), _client_ip(request.scope))
+    if resolution.actor is not None:
+        with unit_of_work() as session:
+            sessions.end(
+                session=session, session_id=resolution.actor.session_id, reason="signed out"
+            )
+    response = JSONResponse({"ok": True})
+    response.headers.append("set-cookie", cleared_cookie())
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def http_routes() -> list[Route]:
+    return [
+        Route(routes.AUTH_SESSION, redeem_session, methods=["POST"]),
+        Route(routes.AUTH_SIGN_OUT, sign_out, methods=["POST"]),
+    ]
+
+
+def routes_app(extra: list[Route] | None = None) -> Starlette:
+    return Starlette(routes=[*http_routes(), *(extra or [])])
+
+
+class HttpGuard:
+    """ASGI middleware around the whole app. `page_route` maps a URL path to its page route
+    (None for anything that is not a page: assets, API routes)."""
+
+    def __init__(self, app: ASGIApp, page_route: Callable[[str], str | None]):
+        self.app = app
+        self.page_route = page_route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "websocket":
+            if not same_origin(scope):
+                log.warning("refused a cross-site websocket from %s", _header(scope, b"origin"))
+                await send({"type": "websocket.close", "code": 4403})
+                return
+            await self.app(scope, receive, send)
+            return
+        if kind != "http":
+            await self.app(scope, receive, send)
+            return
+
+        path = scope.get("path", "")
+        method = scope.get("method", "GET")
+        if path == "/_upload" or path.startswith("/_upload/"):
+            if method != "POST" or not self._staff_may_upload(scope):
+                await self._not_found(scope, receive, send)
+                return
+        elif method in ("GET", "HEAD"):
+            route = self.page_route(path)
+            if route is not None:
+                handled = await self._guard_page(scope, receive, send, route, path)
+                if handled:
+                    return
+        await self.app(scope, receive, _with_headers(send))
+
+    def _staff_may_upload(self, scope: Scope) -> bool:
+        if not same_origin(scope):
+            return False
+        resolution = resolve_cookie(_header(scope, b"cookie"), _client_ip(scope))
+        actor = resolution.actor
+        role = access.role_for(actor)
+        if role in (access.Role.STAFF, access.Role.ADMIN):
+            return True
+        record_refusal(actor=actor, what="/_upload", ip=_client_ip(scope), kind="route")
+        return False
+
+    async def _guard_page(
+        self, scope: Scope, receive: Receive, send: Send, route: str, path: str
+    ) -> bool:
+        """Refuse a page before its HTML is served. Returns True when it answered itself."""
+        cookie = _header(scope, b"cookie")
+        resolution = resolve_cookie(cookie, _client_ip(scope))
+        actor = resolution.actor
+        role = access.role_for(actor)
+        stale = actor is None and resolution.problem is not SessionProblem.MISSING
+        decision = access.route_decision(
+            role, route, raw_path=path, reason=problem_reason(resolution.problem)
+        )
+        if decision.allowed:
+            if stale:
+                await self.app(scope, receive, _with_headers(send, clear_cookie=True))
+                return True
+            return False
+        if decision.redirect:
+            response = RedirectResponse(decision.redirect, status_code=303)
+            response.headers["cache-control"] = "no-store"
+            if stale:
+                response.headers.append("set-cookie", cleared_cookie())
+            await response(scope, receive, _with_headers(send))
+            return True
+        record_refusal(
+            actor=actor, what=access.normalize_route(route), ip=_client_ip(scope), kind="route"
+        )
+        await self._not_found(scope, receive, send)
+        return True
+
+    async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the app's own 404 page, exactly as for a path that does not exist."""
+        scope = dict(scope)
+        scope["path"] = "/404"
+        scope["raw_path"] = b"/404"
+        scope["method"] = "GET" if scope.get("method") != "HEAD" else "HEAD"
+        await self.app(scope, receive, _with_headers(send, force_status=404))
+
+
+def _with_headers(send: Send, *, clear_cookie: bool = False, force_status: int | None = None):
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers") or [])
+            present = {k.lower() for k, _ in headers}
+            headers.extend((k, v) for k, v in SECURITY_HEADERS if k not in present)
+            if clear_cookie:
+                headers.append((b"set-cookie", cleared_cookie().encode("latin-1")))
+            message = dict(message, headers=headers)
+            if force_status is not None:
+                message["status"] = force_status
+        await send(message)
+
+    return wrapped

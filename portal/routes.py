@@ -1,0 +1,75 @@
+"""Every page route in one place, so pages, the allowlist and links never disagree."""
+
+from __future__ import annotations
+
+import re
+
+LOGIN = "/login"
+CHANGE_PASSWORD = "/account/password"  # noqa: S105 (a route)
+HOME = "/"
+TASKS = "/tasks"
+TASK = "/tasks/[step_id]"
+CLIENTS = "/clients"
+CLIENT = "/clients/[client_id]"
+FILING = "/filings/[filing_id]"
+STAFF = "/staff"
+SETTINGS = "/settings"
+BOOKKEEPERS = "/admin/bookkeepers"
+AUDIT = "/audit"
+NOT_FOUND = "/404"
+
+# HTTP routes served beside the Reflex app (not pages).
+AUTH_SESSION = "/auth/session"
+AUTH_SIGN_OUT = "/auth/sign-out"
+DOCUMENT_DOWNLOAD = "/documents/{document_id}/download"
+DOCUMENT_VIEW = "/documents/{document_id}/view"
+
+
+def task(step_id: int) -> str:
+    return f"/tasks/{step_id}"
+
+
+def client(client_id: int) -> str:
+    return f"/clients/{client_id}"
+
+
+def filing(filing_id: int) -> str:
+    return f"/filings/{filing_id}"
+
+
+def document_download(document_id: int) -> str:
+    return f"/documents/{document_id}/download"
+
+
+def document_view(document_id: int) -> str:
+    return f"/documents/{document_id}/view"
+
+
+# Every page route, for matching a URL path without asking Reflex (the HTTP guard, "next").
+PAGE_ROUTES = (
+    LOGIN,
+    CHANGE_PASSWORD,
+    HOME,
+    TASKS,
+    TASK,
+    CLIENTS,
+    CLIENT,
+    FILING,
+    STAFF,
+    SETTINGS,
+    BOOKKEEPERS,
+    AUDIT,
+)
+_PATTERNS = [
+    (re.compile("^" + re.sub(r"\\\[[a-z_]+\\\]", "[^/]+", re.escape(r)) + "/?$"), r)
+    for r in PAGE_ROUTES
+]
+
+
+def match(path: str) -> str | None:
+    """The page route a URL path opens, or None for anything that is not a page."""
+    path = (path or "").split("?", 1)[0].split("#", 1)[0] or "/"
+    for pattern, route in _PATTERNS:
+        if pattern.match(path):
+            return route
+    return None

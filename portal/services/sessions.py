@@ -1,0 +1,155 @@
+"""Server-side sessions: start, redeem, resolve on every event, and end.
+
+The browser holds a random token in an HttpOnly cookie; the database holds only its SHA-256.
+`resolve` is what the boundary calls before every event and every download, so a revoked,
+expired or deactivated session stops working at the very next request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from models import Firm, LoginSession, User, UserRole, utcnow
+from portal.auth import Actor, digest, looks_like_secret, new_secret
+from portal.settings import get_settings
+
+HANDOFF_SECONDS = 60
+# last_seen_at is written at most this often, not on every event.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+class SessionProblem(StrEnum):
+    MISSING = "missing"  # no cookie at all: simply signed out
+    INVALID = "invalid"  # malformed or unknown token (tampered, or from another deployment)
+    EXPIRED = "expired"  # idle or absolute expiry passed
+    ENDED = "ended"  # signed out elsewhere, deactivated, password reset
+    PORTAL_OFF = "portal_off"  # a bookkeeper whose firm turned the add-on off
+
+
+@dataclass(frozen=True)
+class Resolution:
+    actor: Actor | None
+    problem: SessionProblem | None = None
+
+
+def portal_open_for(firm: Firm) -> bool:
+    """Bookkeepers may work only while the firm has Filing Steps and the portal add-on."""
+    return bool(firm.filing_steps_enabled and firm.portal_enabled)
+
+
+def start(*, session: Session, user: User, ip: str, user_agent: str, now: datetime) -> str:
+    """Open a session for a verified user; returns the one-time code the browser redeems."""
+    settings = get_settings()
+    code = new_secret()
+    session.add(
+        LoginSession(
+            user_id=user.id,
+            handoff_hash=digest(code),
+            handoff_expires_at=now + timedelta(seconds=HANDOFF_SECONDS),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.session_max_hours),
+            ip=ip[:64],
+            user_agent=user_agent[:300],
+        )
+    )
+    return code
+
+
+def redeem_handoff(*, session: Session, code: str, now: datetime | None = None) -> str | None:
+    """Swap a fresh handoff code for the session token; each code works once, briefly."""
+    now = now or utcnow()
+    if not looks_like_secret(code):
+        return None
+    row = session.exec(
+        select(LoginSession).where(LoginSession.handoff_hash == digest(code))
+    ).first()
+    if row is None:
+        return None
+    row.handoff_hash = None
+    expired = row.handoff_expires_at is None or row.handoff_expires_at < now
+    if expired or row.revoked_at is not None:
+        session.add(row)
+        return None
+    token = new_secret()
+    row.token_hash = digest(token)
+    row.handoff_expires_at = None
+    row.last_seen_at = now
+    session.add(row)
+    return token
+
+
+def resolve(
+    *, session: Session, token: str | None, ip: str = "", now: datetime | None = None
+) -> Resolution:
+    """Who stands behind this cookie right now, read fresh from the database."""
+    if not token:
+        return Resolution(None, SessionProblem.MISSING)
+    if not looks_like_secret(token):
+        return Resolution(None, SessionProblem.INVALID)
+    now = now or utcnow()
+    row = session.exec(
+        select(LoginSession, User, Firm)
+        .join(User, User.id == LoginSession.user_id)
+        .join(Firm, Firm.id == User.firm_id)
+        .where(LoginSession.token_hash == digest(token))
+    ).first()
+    if row is None:
+        return Resolution(None, SessionProblem.INVALID)
+    login, user, firm = row
+    if login.revoked_at is not None:
+        return Resolution(None, SessionProblem.ENDED)
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    if now >= login.expires_at or now >= login.last_seen_at + idle:
+        _revoke(session, login, "expired", now)
+        return Resolution(None, SessionProblem.EXPIRED)
+    if not user.is_active:
+        _revoke(session, login, "deactivated", now)
+        return Resolution(None, SessionProblem.ENDED)
+    if user.role == UserRole.BOOKKEEPER and not portal_open_for(firm):
+        return Resolution(None, SessionProblem.PORTAL_OFF)
+    if now - login.last_seen_at >= TOUCH_EVERY:
+        login.last_seen_at = now
+        session.add(login)
+    return Resolution(
+        Actor(
+            user_id=user.id,
+            firm_id=user.firm_id,
+            role=user.role,
+            name=user.name,
+            email=user.email,
+            session_id=login.id,
+            must_change_password=user.must_change_password,
+            firm_name=firm.name,
+            ip=ip,
+        )
+    )
+
+
+def _revoke(session: Session, login: LoginSession, reason: str, now: datetime) -> None:
+    login.revoked_at = now
+    login.revoked_reason = reason
+    session.add(login)
+
+
+def end(*, session: Session, session_id: int, reason: str, now: datetime | None = None) -> None:
+    login = session.get(LoginSession, session_id)
+    if login is not None and login.revoked_at is None:
+        _revoke(session, login, reason, now or utcnow())
+
+
+def end_all_for_user(
+    *, session: Session, user_id: int, reason: str, now: datetime | None = None
+) -> int:
+    """End every live session of one person at once (deactivation, password reset)."""
+    result = session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow(), revoked_reason=reason[:40])
+    )
+    return result.rowcount or 0

@@ -1,0 +1,83 @@
+"""Settings read from the environment. The README lists every variable named here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# bcrypt's work factor never goes below this, whatever the environment says.
+MIN_BCRYPT_ROUNDS = 12
+
+
+def _int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    document_dir: Path
+    outbox_dir: Path
+    max_upload_bytes: int
+    session_idle_minutes: int
+    session_max_hours: int
+    cookie_secure: bool
+    bcrypt_rounds: int
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str
+    smtp_starttls: bool
+    mail_from: str
+    # Origins besides the app's own host that may open the websocket (a proxy's public URL).
+    allowed_origins: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read once per process; a test that changes the environment clears the cache."""
+    data_dir = Path(os.environ.get("PORTAL_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+    default_db = f"sqlite:///{data_dir / 'portal.db'}"
+    return Settings(
+        database_url=os.environ.get("PORTAL_DATABASE_URL", "").strip() or default_db,
+        data_dir=data_dir,
+        document_dir=Path(os.environ.get("PORTAL_DOCUMENT_DIR", data_dir / "documents")).resolve(),
+        outbox_dir=Path(os.environ.get("PORTAL_OUTBOX_DIR", data_dir / "outbox")).resolve(),
+        max_upload_bytes=_int("PORTAL_MAX_UPLOAD_MB", 25, minimum=1) * 1024 * 1024,
+        session_idle_minutes=_int("PORTAL_SESSION_IDLE_MINUTES", 30, minimum=1),
+        session_max_hours=_int("PORTAL_SESSION_MAX_HOURS", 12, minimum=1),
+        cookie_secure=_bool("PORTAL_COOKIE_SECURE", False),
+        bcrypt_rounds=_int("PORTAL_BCRYPT_ROUNDS", MIN_BCRYPT_ROUNDS, minimum=MIN_BCRYPT_ROUNDS),
+        smtp_host=os.environ.get("PORTAL_SMTP_HOST", "").strip(),
+        smtp_port=_int("PORTAL_SMTP_PORT", 587, minimum=1),
+        smtp_user=os.environ.get("PORTAL_SMTP_USER", ""),
+        smtp_password=os.environ.get("PORTAL_SMTP_PASSWORD", ""),
+        smtp_starttls=_bool("PORTAL_SMTP_STARTTLS", True),
+        mail_from=os.environ.get("PORTAL_MAIL_FROM", "Bookkeeper Portal <no-reply@localhost>"),
+        allowed_origins=frozenset(
+            o.strip().rstrip("/")
+            for o in os.environ.get("PORTAL_ALLOWED_ORIGINS", "").split(",")
+            if o.strip()
+        ),
+    )

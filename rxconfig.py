@@ -1,0 +1,27 @@
+"""Reflex configuration. The database URL and every other setting come from the environment
+(see README.md and portal/settings.py); nothing secret lives here."""
+
+import os
+
+import reflex as rx
+from reflex_base.plugins.sitemap import SitemapPlugin
+
+_port = int(os.environ.get("PORT", "3000"))
+_origins = [f"http://localhost:{_port}", f"http://127.0.0.1:{_port}"]
+_origins += [o.strip() for o in os.environ.get("PORTAL_ALLOWED_ORIGINS", "").split(",") if o]
+
+config = rx.Config(
+    app_name="portal",
+    frontend_port=_port,
+    backend_port=_port,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    # Only the app's own origin may call the API or open the event socket with cookies.
+    cors_allowed_origins=_origins,
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="teal", gray_color="slate", radius="medium")
+        ),
+    ],
+    disable_plugins=[SitemapPlugin],
+)

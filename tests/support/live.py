@@ -1,0 +1,139 @@
+"""The app built and served in production mode, on loopback, with its own data directory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@dataclass
+class LiveApp:
+    base_url: str
+    database_url: str
+    data_dir: Path
+    log_path: Path
+    process: subprocess.Popen
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def live_env(data_dir: Path, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PORTAL_DATA_DIR=str(data_dir),
+        PORTAL_DATABASE_URL=f"sqlite:///{data_dir / 'portal.db'}",
+        PORT=str(port),
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        REFLEX_USE_NPM="1",
+        REFLEX_TELEMETRY_ENABLED="false",
+    )
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
+def start(data_dir: Path, *, timeout: float = 900) -> LiveApp:
+    port = free_port()
+    env = live_env(data_dir, port)
+    portal = str(VENV_BIN / "portal")
+    subprocess.run([portal, "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
+    subprocess.run([portal, "demo"], env=env, check=True, cwd=ROOT, capture_output=True)
+    log_path = data_dir / "server.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            str(VENV_BIN / "reflex"),
+            "run",
+            "--env",
+            "prod",
+            "--single-port",
+            "--frontend-port",
+            str(port),
+            "--backend-port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    app = LiveApp(
+        base_url=f"http://localhost:{port}",
+        database_url=env["PORTAL_DATABASE_URL"],
+        data_dir=data_dir,
+        log_path=log_path,
+        process=process,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited while starting:\n{app.log_tail()}")
+        try:
+            if httpx.get(f"{app.base_url}/login/", timeout=2).status_code == 200:
+                return app
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    stop(app)
+    raise RuntimeError(f"the app did not start within {timeout} s:\n{app.log_tail()}")
+
+
+def stop(app: LiveApp) -> None:
+    if app.process.poll() is None:
+        os.killpg(app.process.pid, signal.SIGTERM)
+        try:
+            app.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(app.process.pid, signal.SIGKILL)
+            app.process.wait(10)
+
+
+def sign_in_cookie(app: LiveApp, email: str, password: str) -> str:
+    """Sign in through the real service and redeem the code over HTTP, as a browser does.
+    Returns the Cookie header value a browser would then send."""
+    from sqlmodel import Session
+
+    from portal.db import engine_for
+    from portal.services import signin
+
+    with Session(engine_for(app.database_url)) as session:
+        result = signin.sign_in(session=session, email=email, password=password, ip="127.0.0.1")
+    if not result.ok:
+        raise AssertionError(f"sign-in failed for {email}: {result.message}")
+    response = httpx.post(
+        f"{app.base_url}/auth/session", data={"code": result.handoff_code}, timeout=10
+    )
+    response.raise_for_status()
+    token = response.cookies.get("bp_session")
+    assert token, "the handoff did not set the session cookie"
+    return f"bp_session={token}"

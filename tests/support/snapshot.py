@@ -1,0 +1,40 @@
+"""A snapshot of every table, to prove a refused request changed nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+
+from portal.db import engine_for
+
+# Tables and columns that legitimately move on every request: the audit log records the
+# refusal itself, sign-in attempts record tries, and sessions note when they were last seen.
+VOLATILE_TABLES = {"audit_event", "sign_in_attempt", "alembic_version"}
+VOLATILE_COLUMNS = {"login_session": {"last_seen_at"}}
+
+
+def snapshot(database_url: str) -> dict[str, list[tuple]]:
+    engine = engine_for(database_url)
+    tables = {}
+    with engine.connect() as conn:
+        for table in sorted(inspect(conn).get_table_names()):
+            if table in VOLATILE_TABLES:
+                continue
+            skip = VOLATILE_COLUMNS.get(table, set())
+            columns = [c["name"] for c in inspect(conn).get_columns(table) if c["name"] not in skip]
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            rows = conn.execute(text(f'SELECT {quoted} FROM "{table}" ORDER BY 1')).all()  # noqa: S608
+            tables[table] = [tuple(r) for r in rows]
+    return tables
+
+
+def audit_rows(database_url: str, after_id: int = 0) -> list[dict]:
+    with engine_for(database_url).connect() as conn:
+        rows = conn.execute(
+            text("SELECT * FROM audit_event WHERE id > :after ORDER BY id"), {"after": after_id}
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def last_audit_id(database_url: str) -> int:
+    with engine_for(database_url).connect() as conn:
+        return conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM audit_event")).scalar_one()

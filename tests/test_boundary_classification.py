@@ -1,0 +1,55 @@
+"""Layer 1 is complete: every handler in the app is classified, and nothing else is listed."""
+
+from __future__ import annotations
+
+from portal import access, routes
+from portal.boundary import handler_key
+from tests.support.app_handlers import all_handlers, event_name
+
+
+def test_every_event_handler_of_every_state_is_classified():
+    unclassified = [
+        key
+        for key in all_handlers()
+        if not access.denied_to_all(key) and not any(key in access.EVENTS[r] for r in access.Role)
+    ]
+    assert unclassified == [], (
+        "Add each handler to a role's list in portal/access.py (or to DENIED_TO_ALL): "
+        f"{unclassified}"
+    )
+
+
+def test_the_allowlist_names_only_handlers_that_exist():
+    handlers = set(all_handlers())
+    listed = set().union(*access.EVENTS.values())
+    assert sorted(listed - handlers) == []
+
+
+def test_setvar_is_refused_to_everyone_on_every_state():
+    setvars = [key for key in all_handlers() if key.endswith(".setvar")]
+    assert len(setvars) > 5
+    for key in setvars:
+        assert not any(access.event_allowed(role, key) for role in access.Role)
+
+
+def test_event_names_from_the_browser_map_to_handler_keys():
+    for key, (cls, name) in all_handlers().items():
+        assert handler_key(event_name(cls, name)) == key
+    assert handler_key("reflex___state____state.no_such_state.load") is None
+    assert handler_key("reflex___state____state.state___session____session_state.nope") is None
+    assert handler_key("") is None
+
+
+def test_bookkeepers_and_visitors_get_strictly_less_than_staff():
+    staff = access.EVENTS[access.Role.STAFF]
+    assert access.EVENTS[access.Role.SIGNED_OUT] - staff <= {
+        "state.signin.SignInState.load",
+        "state.signin.SignInState.sign_in",
+    }
+    assert access.EVENTS[access.Role.STAFF] <= access.EVENTS[access.Role.ADMIN]
+
+
+def test_every_listed_route_is_a_page_route():
+    pages = set(routes.PAGE_ROUTES) | {routes.NOT_FOUND}
+    for role, allowed in access.ROUTES.items():
+        assert allowed <= pages, (role, allowed - pages)
