@@ -3,8 +3,6 @@ audited, and changes nothing in the server state or the database."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from portal import access
@@ -12,7 +10,7 @@ from portal.demo import BOOKKEEPER_PASSWORD
 from tests.support.app_handlers import all_handlers, event_name
 from tests.support.live import sign_in_cookie
 from tests.support.payloads import plausible_payload
-from tests.support.reflex_socket import ReflexSocket
+from tests.support.reflex_socket import ReflexSocket, run_async
 from tests.support.snapshot import audit_rows, last_audit_id, snapshot
 
 pytestmark = pytest.mark.live
@@ -75,8 +73,8 @@ def check_refusals(
 
 def test_a_bookkeeper_cannot_reach_any_handler_off_their_list(live_app):
     cookie = sign_in_cookie(live_app, "bea@demo-practice.example", BOOKKEEPER_PASSWORD)
-    result = asyncio.run(
-        forge_all(live_app, all_handlers(), access.Role.BOOKKEEPER, cookie, "/tasks")
+    result = run_async(
+        forge_all, live_app, all_handlers(), access.Role.BOOKKEEPER, cookie, "/tasks"
     )
     forbidden, *_ = result
 
@@ -89,7 +87,7 @@ def test_a_bookkeeper_cannot_reach_any_handler_off_their_list(live_app):
 
 
 def test_a_signed_out_visitor_cannot_reach_any_handler_off_their_list(live_app):
-    result = asyncio.run(forge_all(live_app, all_handlers(), access.Role.SIGNED_OUT, "", "/login"))
+    result = run_async(forge_all, live_app, all_handlers(), access.Role.SIGNED_OUT, "", "/login")
     forbidden, *_ = result
 
     def is_redirect_to_sign_in(event):
@@ -108,4 +106,4 @@ def test_a_cross_site_page_cannot_open_the_event_socket(live_app):
         await sock.connect("/tasks")
 
     with pytest.raises(Exception):  # noqa: B017  (the handshake itself is refused)
-        asyncio.run(attempt())
+        run_async(attempt)

@@ -118,3 +118,15 @@ class ReflexSocket:
             await self._ws.close()
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
+
+
+def run_async(coro_fn, /, *args, **kwargs):
+    """Run a coroutine to completion from sync test code, even while Playwright's sync API
+    holds an event loop in this thread. The caller's context goes along (Reflex keeps its
+    registry in a context variable)."""
+    import concurrent.futures
+    import contextvars
+
+    context = contextvars.copy_context()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(context.run, asyncio.run, coro_fn(*args, **kwargs)).result()
