@@ -14,15 +14,15 @@ export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup install migrate demo chromium lint bench security clean
+.PHONY: run test setup install migrate demo chromium postgres lint bench security clean
 
 run: setup
 	$(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
-test: setup chromium
+test: setup chromium postgres
 	$(BIN)/pytest
 
-security: setup chromium
+security: setup chromium postgres
 	$(BIN)/pytest tests/security
 
 lint: install
@@ -52,6 +52,16 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
 	    echo "chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; \
+	  fi; \
+	fi
+
+# Tests that need PostgreSQL start a throwaway cluster on loopback from Debian's binaries.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "PostgreSQL is missing: run 'sudo apt-get install postgresql'" >&2; exit 1; \
 	  fi; \
 	fi
 

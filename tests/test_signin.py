@@ -10,6 +10,7 @@ from sqlmodel import select
 from models import AuditEvent, LoginSession, SignInAttempt, utcnow
 from portal.services import signin
 from tests.factories import PASSWORD, make_firm, make_user
+from tests.support.burst import burst
 
 IP = "203.0.113.5"
 
@@ -181,3 +182,12 @@ def test_every_try_is_recorded_with_its_outcome(session, firm):
     attempt(session, "ana@alpha.example")
     outcomes = session.exec(select(SignInAttempt.outcome).order_by(SignInAttempt.id)).all()
     assert outcomes == ["failed", "succeeded"]
+
+
+def test_a_burst_of_parallel_attempts_cannot_slip_past_the_throttle(session, firm, db_url):
+    make_user(session, firm, email="target@alpha.example")
+    session.commit()
+    results = burst(db_url, "target@alpha.example", "wrong password!", 40)
+    assert sum("Too many" in r.message for r in results) == 40 - signin.PER_ADDRESS_LIMIT
+    failed = session.exec(select(SignInAttempt).where(SignInAttempt.outcome == "failed")).all()
+    assert len(failed) == signin.PER_ADDRESS_LIMIT

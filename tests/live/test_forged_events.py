@@ -4,6 +4,7 @@ audited, and changes nothing in the server state or the database."""
 from __future__ import annotations
 
 import pytest
+import websockets
 
 from portal import access
 from portal.demo import BOOKKEEPER_PASSWORD
@@ -105,5 +106,6 @@ def test_a_cross_site_page_cannot_open_the_event_socket(live_app):
         sock = ReflexSocket(live_app.base_url, cookie=cookie, origin="https://evil.example")
         await sock.connect("/tasks")
 
-    with pytest.raises(Exception):  # noqa: B017  (the handshake itself is refused)
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
         run_async(attempt)
+    assert refused.value.response.status_code == 403
