@@ -58,3 +58,133 @@ def empty_state(title: str, text: str) -> rx.Component:
         width="100%",
         class_name="empty-state",
     )
+
+
+def textarea_field(label: str, *, name: str, rows: int = 3, **props) -> rx.Component:
+    field_id = props.pop("id", name)
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, class_name="field-label"),
+        rx.text_area(id=field_id, name=name, rows=str(rows), width="100%", **props),
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
+
+
+def select_field(
+    label: str,
+    *,
+    name: str,
+    options: rx.Var | list,
+    value_of=None,
+    label_of=None,
+    empty: str | None = None,
+    **props,
+) -> rx.Component:
+    """A native select with its label: keyboard and screen-reader friendly as it comes.
+    `options` is a list of strings, or a Var list of records with `value_of`/`label_of`."""
+    field_id = props.pop("id", name)
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, class_name="field-label"),
+        native_select(
+            options,
+            name=name,
+            id=field_id,
+            value_of=value_of,
+            label_of=label_of,
+            empty=empty,
+            **props,
+        ),
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
+
+
+def native_select(
+    options: rx.Var | list, *, value_of=None, label_of=None, empty: str | None = None, **props
+) -> rx.Component:
+    choices = []
+    if empty is not None:
+        choices.append(rx.el.option(empty, value=""))
+    if isinstance(options, list):
+        for option in options:
+            value, text = option if isinstance(option, tuple) else (option, option)
+            choices.append(rx.el.option(text, value=value))
+    else:
+        choices.append(
+            rx.foreach(
+                options,
+                lambda o: rx.el.option(
+                    label_of(o) if label_of else o, value=value_of(o) if value_of else o
+                ),
+            )
+        )
+    return rx.el.select(*choices, class_name="native-select", **props)
+
+
+def messages(state) -> rx.Component:
+    """A page's refusal and confirmation messages, announced to screen readers."""
+    return rx.fragment(error_message(state.error), notice_message(state.notice))
+
+
+STATUS_COLORS = {
+    "todo": "gray",
+    "in_progress": "blue",
+    "waiting_on_client": "amber",
+    "done": "green",
+    "open": "blue",
+    "in_review": "violet",
+    "filed": "green",
+    "cancelled": "gray",
+}
+DUE_COLORS = {"overdue": "red", "soon": "amber", "later": "gray", "none": "gray", "done": "green"}
+
+
+def status_badge(label, status) -> rx.Component:
+    return rx.match(
+        status,
+        *[(key, rx.badge(label, color_scheme=color)) for key, color in STATUS_COLORS.items()],
+        rx.badge(label),
+    )
+
+
+def due_badge(label, state) -> rx.Component:
+    return rx.match(
+        state,
+        *[
+            (key, rx.badge(label, color_scheme=color, variant="outline"))
+            for key, color in DUE_COLORS.items()
+        ],
+        rx.badge(label, variant="outline"),
+    )
+
+
+def section(title: str, *children: rx.Component, actions: rx.Component | None = None):
+    return rx.el.section(
+        rx.hstack(
+            rx.heading(title, as_="h2", size="4"),
+            rx.spacer(),
+            actions if actions is not None else rx.fragment(),
+            align="center",
+            width="100%",
+        ),
+        rx.vstack(*children, spacing="3", width="100%", align="stretch"),
+        class_name="page-section",
+        aria_label=title,
+    )
+
+
+def counter(label: str, value, tone: str = "gray") -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(label, size="2", color_scheme="gray"),
+            rx.text(value, size="7", weight="bold", color_scheme=tone),
+            spacing="1",
+        ),
+        min_width="10em",
+    )
+
+
+def hidden(name: str, value) -> rx.Component:
+    return rx.el.input(type="hidden", name=name, value=value)

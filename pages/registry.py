@@ -7,14 +7,24 @@ from dataclasses import dataclass, field
 
 import reflex as rx
 
+from pages.client import client_page
+from pages.clients import clients_page
+from pages.filing import filing_page
 from pages.home import home_page
 from pages.login import login_page
 from pages.not_found import not_found_page
 from pages.password import password_page
+from pages.settings import settings_page
+from pages.staff import staff_page
 from pages.tasks import tasks_page
 from portal import routes
+from state.client import ClientState
+from state.clients import ClientsState
+from state.filing import FilingState
 from state.home import HomeState
+from state.settings import SettingsState
 from state.signin import SignInState
+from state.staff import StaffState
 from state.tasks import TasksState
 
 
@@ -31,6 +41,11 @@ PAGES = (
     Page(routes.CHANGE_PASSWORD, "Choose a new password", password_page),
     Page(routes.HOME, "Firm home", home_page, (HomeState.load,)),
     Page(routes.TASKS, "My tasks", tasks_page, (TasksState.load,)),
+    Page(routes.CLIENTS, "Clients", clients_page, (ClientsState.load,)),
+    Page(routes.CLIENT, "Client", client_page, (ClientState.load,)),
+    Page(routes.FILING, "Filing", filing_page, (FilingState.load,)),
+    Page(routes.STAFF, "Staff", staff_page, (StaffState.load,)),
+    Page(routes.SETTINGS, "Settings", settings_page, (SettingsState.load,)),
 )
 
 NOT_FOUND = Page("404", "Not found", not_found_page)

@@ -85,13 +85,86 @@ _BOOKKEEPER_EVENTS = _union(
     _handlers("state.tasks.TasksState", "load"),
 )
 
+# The work anyone assigned to a step may do on it, on whichever page mixes it in.
+STEP_WORK = (
+    "set_step_status",
+    "mark_waiting",
+    "cancel_waiting",
+    "tick",
+    "log_time",
+    "update_time",
+    "delete_time",
+    "add_comment",
+)
+
 _STAFF_EVENTS = _union(
     REFLEX_INTERNAL,
     _SIGNED_IN,
     _handlers("state.home.HomeState", "load"),
+    _handlers("state.staff.StaffState", "load"),
+    _handlers(
+        "state.clients.ClientsState",
+        "load",
+        "find",
+        "next_page",
+        "previous_page",
+        "toggle_add",
+        "create",
+    ),
+    _handlers(
+        "state.client.ClientState",
+        "load",
+        "toggle_edit",
+        "save",
+        "toggle_add_filing",
+        "create_filing",
+        "choose_upload_filing",
+        "upload_progress",
+        "upload",
+        "ask_delete",
+        "keep",
+        "delete_document",
+        "compose",
+        "compose_with_document",
+        "close_compose",
+        "send_email",
+        "delete_email",
+    ),
+    _handlers(
+        "state.filing.FilingState",
+        "load",
+        "file_filing",
+        "cancel_filing",
+        "reopen_filing",
+        "set_reviewer",
+        "set_approver",
+        "toggle_edit_filing",
+        "save_filing",
+        "add_step",
+        "start_edit_step",
+        "cancel_edit_step",
+        "save_step",
+        "move_step",
+        "remove_step",
+        "assign_step",
+        "add_checklist_item",
+        "remove_checklist_item",
+        "post",
+        *STEP_WORK,
+    ),
 )
 
-_ADMIN_EVENTS = _union(_STAFF_EVENTS)
+_ADMIN_EVENTS = _union(
+    _STAFF_EVENTS,
+    _handlers(
+        "state.settings.SettingsState",
+        "load",
+        "save_modules",
+        "create_login",
+        "set_active",
+        "dismiss_password",
+    ),
+)
 
 EVENTS: dict[Role, frozenset[str]] = {
     Role.SIGNED_OUT: _SIGNED_OUT_EVENTS,
@@ -101,14 +174,24 @@ EVENTS: dict[Role, frozenset[str]] = {
     Role.ADMIN: _ADMIN_EVENTS,
 }
 
-_STAFF_ROUTES = frozenset({routes.HOME, routes.CHANGE_PASSWORD, routes.NOT_FOUND})
+_STAFF_ROUTES = frozenset(
+    {
+        routes.HOME,
+        routes.CLIENTS,
+        routes.CLIENT,
+        routes.FILING,
+        routes.STAFF,
+        routes.CHANGE_PASSWORD,
+        routes.NOT_FOUND,
+    }
+)
 
 ROUTES: dict[Role, frozenset[str]] = {
     Role.SIGNED_OUT: frozenset({routes.LOGIN, routes.NOT_FOUND}),
     Role.PASSWORD_CHANGE: frozenset({routes.CHANGE_PASSWORD, routes.NOT_FOUND}),
     Role.BOOKKEEPER: frozenset({routes.TASKS, routes.CHANGE_PASSWORD, routes.NOT_FOUND}),
     Role.STAFF: _STAFF_ROUTES,
-    Role.ADMIN: _STAFF_ROUTES,
+    Role.ADMIN: _STAFF_ROUTES | {routes.SETTINGS},
 }
 
 LANDING: dict[Role, str] = {

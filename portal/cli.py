@@ -1,12 +1,16 @@
-"""The `portal` command: migrate the database and load the demo data."""
+"""The `portal` command: migrate the database, load the demo data, import emails."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from models import Client
 from portal import demo, migrations
 from portal.db import unit_of_work
+from portal.services import emails
+from portal.services.errors import Conflict
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -25,6 +29,46 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_eml(args: argparse.Namespace) -> int:
+    """Every file is read before anything is imported, so a typo in one path imports nothing."""
+    with unit_of_work() as session:
+        client = session.get(Client, args.client_id)
+        client_name = client.name if client else None
+    if client_name is None:
+        print(
+            f"There is no client with id {args.client_id}; nothing was imported.", file=sys.stderr
+        )
+        return 2
+
+    raws: list[tuple[str, bytes]] = []
+    unreadable = []
+    for name in args.files:
+        try:
+            raws.append((name, Path(name).read_bytes()))
+        except OSError as exc:
+            unreadable.append(f"{name}: {exc.strerror or exc}")
+    if unreadable:
+        for line in unreadable:
+            print(f"Cannot read {line}", file=sys.stderr)
+        print("Nothing was imported.", file=sys.stderr)
+        return 1
+
+    imported = skipped = 0
+    for name, raw in raws:
+        try:
+            with unit_of_work() as session:
+                email = emails.import_eml(session=session, client_id=args.client_id, raw=raw)
+        except Conflict as exc:
+            skipped += 1
+            print(f"Skipped {name}: {exc.message}")
+            continue
+        imported += 1
+        subject = email.subject or "(no subject)"
+        print(f"Imported {name}: “{subject}” from {email.from_addr or 'unknown sender'}")
+    print(f"{imported} imported, {skipped} skipped, into {client_name} (client {args.client_id}).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -34,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--if-empty", action="store_true", help="only when the database holds no firm at all"
     )
     demo_cmd.set_defaults(run=_demo)
+    eml_cmd = commands.add_parser(
+        "import-eml", help="add received emails (.eml files) to a client's thread"
+    )
+    eml_cmd.add_argument("--client-id", type=int, required=True, help="the client's id")
+    eml_cmd.add_argument("files", nargs="+", metavar="FILE", help=".eml files to import")
+    eml_cmd.set_defaults(run=_import_eml)
     return parser
 
 

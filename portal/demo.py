@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
+from email.message import EmailMessage
 
 from sqlmodel import Session, select
 
@@ -20,7 +22,8 @@ from models import (
     UserRole,
     utcnow,
 )
-from portal.auth import hash_password
+from portal.auth import Actor, hash_password
+from portal.services import documents, emails
 
 DEMO_FIRM = "Demo Practice"
 
@@ -272,4 +275,90 @@ def load_demo(session: Session, *, today: date | None = None) -> bool:
     )
     law_payroll = filing(law, "Payroll", f"March {year}", due=11)
     step(law_payroll, "Run March payroll", alex, due=9, position=0)
+
+    admin = people["admin"]
+    _load_papers(session, firm, admin, maple, gst, northside, year)
     return True
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF saying `text`: enough to open in a browser's viewer."""
+    stream = f"BT /F1 14 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    )
+    return out.getvalue()
+
+
+def _load_papers(session: Session, firm: Firm, admin: User, maple, gst, northside, year) -> None:
+    """Documents and an email thread, stored through the same services staff use."""
+    actor = Actor(
+        user_id=admin.id,
+        firm_id=firm.id,
+        role=admin.role,
+        name=admin.name,
+        email=admin.email,
+        session_id=0,
+        must_change_password=False,
+    )
+    statement = "date,description,amount\n" + "".join(
+        f"{year}-0{m}-{d:02d},{what},{amount}\n"
+        for m, d, what, amount in (
+            (1, 3, "Sysco food supply", "-1240.55"),
+            (1, 15, "Square deposit", "3890.10"),
+            (2, 2, "Toronto Hydro", "-310.42"),
+            (3, 28, "Square deposit", "4120.75"),
+        )
+    )
+    documents.upload_documents(
+        session=session,
+        actor=actor,
+        client_id=maple.id,
+        filing_id=gst.id,
+        files=[
+            documents.IncomingFile("Q1 bank transactions.csv", io.BytesIO(statement.encode())),
+            documents.IncomingFile(
+                "RBC statement March.pdf", io.BytesIO(_pdf("RBC business chequing - March"))
+            ),
+        ],
+    )
+    documents.upload_documents(
+        session=session,
+        actor=actor,
+        client_id=northside.id,
+        filing_id=None,
+        files=[
+            documents.IncomingFile(
+                "Fuel receipts.csv",
+                io.BytesIO(b"date,station,amount\n2026-03-02,Petro-Canada,182.40\n"),
+            )
+        ],
+    )
+    inbound = EmailMessage()
+    inbound["From"] = f"Claire Tremblay <{maple.contact_email}>"
+    inbound["To"] = "books@demo-practice.example"
+    inbound["Subject"] = "Q1 statements"
+    inbound["Message-ID"] = "<q1-statements@mapleleafcafe.example>"
+    inbound.set_content(
+        "Hi, the January to March statements are attached in the portal. "
+        "The Square deposits are our card sales.\n\nClaire"
+    )
+    emails.import_eml(session=session, client_id=maple.id, raw=bytes(inbound))

@@ -10,19 +10,28 @@ applies the route allowlist to pages loaded directly, before any HTML is sent.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal import access, auth, routes
 from portal.boundary import problem_reason, record_refusal, resolve_cookie
 from portal.db import unit_of_work
-from portal.services import sessions
+from portal.services import documents, sessions
+from portal.services.errors import NotFound
 from portal.services.sessions import SessionProblem
 from portal.settings import get_settings
 
@@ -108,10 +117,92 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
+# Every refusal of a document, whatever its reason, is this one response.
+_DOCUMENT_NOT_FOUND_HEADERS = {
+    "cache-control": "private, no-store",
+    "x-content-type-options": "nosniff",
+}
+_VIEW_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+_DOCUMENT_ROLES = (access.Role.BOOKKEEPER, access.Role.STAFF, access.Role.ADMIN)
+
+
+def _document_not_found() -> Response:
+    return PlainTextResponse("Not found", status_code=404, headers=_DOCUMENT_NOT_FOUND_HEADERS)
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """Both forms of the name: a plain ASCII one for old clients, and RFC 5987 UTF-8."""
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;%' else "_" for ch in filename)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _open_for(
+    cookie: str, ip: str, raw_id: str, inline: bool
+) -> tuple[auth.Actor | None, documents.OpenDocument | None, os.stat_result | None]:
+    """Re-read the session and load the document in one go, so a revoked session or a lost
+    assignment is refused on the very next request."""
+    actor = resolve_cookie(cookie, ip).actor
+    if access.role_for(actor) not in _DOCUMENT_ROLES:
+        return actor, None, None
+    if not (raw_id.isascii() and raw_id.isdigit()) or not 0 < int(raw_id) <= 2**62:
+        return actor, None, None
+    try:
+        with unit_of_work() as session:
+            opened = documents.open_document(session=session, actor=actor, document_id=int(raw_id))
+        stat = os.stat(opened.path)
+    except (NotFound, FileNotFoundError):
+        return actor, None, None
+    if inline and not opened.inline_ok:
+        return actor, None, None
+    return actor, opened, stat
+
+
+async def _serve_document(request: Request, *, inline: bool) -> Response:
+    ip = _client_ip(request.scope)
+    raw_id = str(request.path_params.get("document_id", ""))
+    actor, opened, stat = await run_in_threadpool(
+        _open_for, request.headers.get("cookie", ""), ip, raw_id, inline
+    )
+    if opened is None or stat is None:
+        if actor is not None:
+            await run_in_threadpool(
+                record_refusal, actor=actor, what=f"document {raw_id[:80]}", ip=ip, kind="download"
+            )
+        return _document_not_found()
+    headers = {
+        "content-disposition": content_disposition(
+            "inline" if inline else "attachment", opened.filename
+        ),
+        "x-content-type-options": "nosniff",
+        "cache-control": "private, no-store",
+    }
+    if inline:
+        headers["content-security-policy"] = _VIEW_CSP
+    return FileResponse(
+        opened.path, headers=headers, media_type=opened.content_type, stat_result=stat
+    )
+
+
+async def download_document(request: Request) -> Response:
+    return await _serve_document(request, inline=False)
+
+
+async def view_document(request: Request) -> Response:
+    return await _serve_document(request, inline=True)
+
+
+def _any_id(route: str) -> str:
+    """Match whatever sits where the id goes (even "../x"), so a bad id gets our own 404
+    rather than falling through to a different answer."""
+    return route.replace("{document_id}", "{document_id:path}")
+
+
 def http_routes() -> list[Route]:
     return [
         Route(routes.AUTH_SESSION, redeem_session, methods=["POST"]),
         Route(routes.AUTH_SIGN_OUT, sign_out, methods=["POST"]),
+        Route(_any_id(routes.DOCUMENT_DOWNLOAD), download_document, methods=["GET"]),
+        Route(_any_id(routes.DOCUMENT_VIEW), view_document, methods=["GET"]),
     ]
 
 

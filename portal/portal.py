@@ -12,6 +12,32 @@ from state.session import SessionState
 
 STYLE = {
     ".field-label": {"font_weight": "500", "font_size": "0.9em"},
+    ".native-select": {
+        "padding": "0.4em 0.5em",
+        "border": "1px solid var(--gray-7)",
+        "border_radius": "var(--radius-2)",
+        "background": "var(--color-background)",
+        "font_size": "0.95em",
+        "min_width": "12em",
+    },
+    ".page-section": {
+        "display": "flex",
+        "flex_direction": "column",
+        "gap": "0.75em",
+        "padding": "1em 0",
+        "border_top": "1px solid var(--gray-4)",
+    },
+    ".file-link": {"color": "var(--accent-11)", "text_decoration": "underline"},
+    ".sr-only": {
+        "position": "absolute",
+        "width": "1px",
+        "height": "1px",
+        "overflow": "hidden",
+        "clip": "rect(0 0 0 0)",
+        "white_space": "nowrap",
+    },
+    "details.step > summary": {"cursor": "pointer", "list_style": "none"},
+    "details.step[open] > summary": {"margin_bottom": "0.75em"},
     "a:focus-visible, button:focus-visible, input:focus-visible": {
         "outline": "2px solid var(--accent-9)",
         "outline_offset": "2px",

@@ -4,10 +4,29 @@ from __future__ import annotations
 
 import reflex as rx
 
-from state.session import SessionState
+from portal.services import dashboard
+from portal.services.dashboard import AssigneeLoad, StepLink
+from portal.services.errors import ServiceError
+from state.page import PageMixin
+from state.session import SessionState, call
 
 
-class HomeState(SessionState):
+class HomeState(PageMixin, SessionState):
+    by_assignee: list[AssigneeLoad] = []
+    due_soon: list[StepLink] = []
+    overdue: list[StepLink] = []
+    unassigned: int = 0
+    open_steps: int = 0
+
     @rx.event
     def load(self):
-        """Filled by the practice-core work: open steps by assignee, due soon, overdue."""
+        try:
+            home = call(dashboard.firm_home)
+        except ServiceError as exc:
+            self.error = exc.message
+            return
+        self.by_assignee = home.by_assignee
+        self.due_soon = home.due_soon
+        self.overdue = home.overdue
+        self.unassigned = home.unassigned
+        self.open_steps = home.open_steps

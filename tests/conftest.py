@@ -52,3 +52,10 @@ def live_app(tmp_path_factory):
     app = live.start(tmp_path_factory.mktemp("live"))
     yield app
     live.stop(app)
+
+
+@pytest.fixture
+def world(session):
+    from tests.world import build_world
+
+    return build_world(session)

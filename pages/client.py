@@ -1,0 +1,333 @@
+"""A client's page for staff: details, filings, documents, emails."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pages.components import (
+    field,
+    hidden,
+    messages,
+    section,
+    select_field,
+    status_badge,
+    textarea_field,
+)
+from pages.documents import document_list
+from pages.layout import shell
+from state.client import UPLOAD_ID
+from state.client import ClientState as S
+
+
+def _detail(label: str, value) -> rx.Component:
+    return rx.data_list.item(
+        rx.data_list.label(label),
+        rx.data_list.value(rx.cond(value != "", value, "—")),
+    )
+
+
+def client_details() -> rx.Component:
+    return rx.data_list.root(
+        _detail("Business number", S.info.business_number),
+        _detail("Contact", S.info.contact_name),
+        _detail("Email", S.info.contact_email),
+        _detail("Phone", S.info.phone),
+        _detail("Address", S.info.address),
+        _detail("Notes", S.info.notes),
+    )
+
+
+def _edit_form() -> rx.Component:
+    return rx.form(
+        hidden("version", S.info.version),
+        rx.grid(
+            field("Client name", name="name", default_value=S.info.name, id="client-name"),
+            field(
+                "Business number",
+                name="business_number",
+                default_value=S.info.business_number,
+                id="client-bn",
+            ),
+            field(
+                "Contact name",
+                name="contact_name",
+                default_value=S.info.contact_name,
+                id="client-contact",
+            ),
+            field(
+                "Contact email",
+                name="contact_email",
+                type="email",
+                default_value=S.info.contact_email,
+                id="client-email",
+            ),
+            field("Phone", name="phone", default_value=S.info.phone, id="client-phone"),
+            field("Address", name="address", default_value=S.info.address, id="client-address"),
+            columns="2",
+            spacing="3",
+            width="100%",
+        ),
+        textarea_field("Notes", name="notes", default_value=S.info.notes, id="client-notes"),
+        rx.hstack(
+            rx.button("Save client", type="submit"),
+            rx.button("Cancel", type="button", variant="soft", on_click=S.toggle_edit),
+            margin_top="0.75em",
+        ),
+        on_submit=S.save,
+        aria_label="Edit client",
+        no_validate=True,
+    )
+
+
+def filing_table(rows) -> rx.Component:
+    return rx.cond(
+        rows.length() > 0,
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Filing"),
+                    rx.table.column_header_cell("Due"),
+                    rx.table.column_header_cell("Status"),
+                    rx.table.column_header_cell("Open steps"),
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    rows,
+                    lambda f: rx.table.row(
+                        rx.table.cell(rx.link(f.title, href=f.url)),
+                        rx.table.cell(f.due_label),
+                        rx.table.cell(status_badge(f.status_label, f.status)),
+                        rx.table.cell(f.open_steps),
+                    ),
+                )
+            ),
+            width="100%",
+        ),
+        rx.text("No filings yet.", color_scheme="gray"),
+    )
+
+
+def _new_filing() -> rx.Component:
+    return rx.cond(
+        S.adding_filing,
+        rx.card(
+            rx.form(
+                rx.hstack(
+                    select_field("Kind", name="kind", options=S.kinds, id="filing-kind"),
+                    field("Period", name="period", id="filing-period", placeholder="Q1 2026"),
+                    field("Due date", name="due_date", type="date", id="filing-due"),
+                    align="end",
+                    wrap="wrap",
+                ),
+                rx.hstack(
+                    rx.button("Create filing", type="submit"),
+                    rx.button(
+                        "Cancel", type="button", variant="soft", on_click=S.toggle_add_filing
+                    ),
+                    margin_top="0.75em",
+                ),
+                on_submit=S.create_filing,
+                aria_label="New filing",
+                no_validate=True,
+            )
+        ),
+    )
+
+
+def _delete_with_confirm(kind: str, record_id, label, delete) -> rx.Component:
+    """Delete takes a second click: "Delete" first, then "Delete <kind>" or "Keep"."""
+    return rx.cond(
+        S.confirm_delete == f"{kind}-" + record_id.to_string(),
+        rx.hstack(
+            rx.button(f"Delete {kind}", size="1", color_scheme="red", on_click=delete(record_id)),
+            rx.button("Keep", size="1", variant="soft", on_click=S.keep),
+        ),
+        rx.button(
+            "Delete",
+            variant="ghost",
+            size="1",
+            color_scheme="red",
+            on_click=S.ask_delete(kind, record_id),
+            aria_label=label,
+        ),
+    )
+
+
+def _document_controls(doc) -> rx.Component:
+    return rx.hstack(
+        rx.button(
+            "Send",
+            variant="ghost",
+            size="1",
+            on_click=S.compose_with_document(doc.id, doc.filename),
+            aria_label="Send " + doc.filename + " by email",
+        ),
+        _delete_with_confirm("document", doc.id, "Delete " + doc.filename, S.delete_document),
+        spacing="2",
+    )
+
+
+def _upload() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Upload documents", as_="h3", size="3"),
+            rx.upload(
+                rx.vstack(
+                    rx.button("Choose files", type="button", variant="soft"),
+                    rx.text("or drop them here", size="2", color_scheme="gray"),
+                    align="center",
+                ),
+                id=UPLOAD_ID,
+                multiple=True,
+                border="1px dashed var(--gray-7)",
+                padding="1em",
+                width="100%",
+            ),
+            rx.foreach(rx.selected_files(UPLOAD_ID), lambda name: rx.text(name, size="2")),
+            rx.hstack(
+                select_field(
+                    "For filing (optional)",
+                    name="upload_filing",
+                    id="upload-filing",
+                    options=S.filings,
+                    value_of=lambda f: f.id.to_string(),
+                    label_of=lambda f: f.title,
+                    empty="The client in general",
+                    value=S.upload_filing,
+                    on_change=S.choose_upload_filing,
+                ),
+                rx.button(
+                    "Upload",
+                    on_click=S.upload(
+                        rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=S.upload_progress)
+                    ),
+                    loading=S.uploading,
+                ),
+                align="end",
+                width="100%",
+            ),
+            rx.cond(
+                S.uploading,
+                rx.progress(value=S.upload_percent, max=100, aria_label="Upload progress"),
+            ),
+            spacing="3",
+            width="100%",
+            align="stretch",
+        ),
+        width="100%",
+    )
+
+
+def _compose() -> rx.Component:
+    return rx.cond(
+        S.composing,
+        rx.card(
+            rx.form(
+                rx.heading("New email", as_="h3", size="3"),
+                field(
+                    "To",
+                    name="to",
+                    type="email",
+                    default_value=S.info.contact_email,
+                    id="email-to",
+                    hint="Separate several addresses with commas.",
+                ),
+                field("Subject", name="subject", id="email-subject"),
+                textarea_field("Message", name="body", id="email-body", rows=6),
+                rx.cond(S.attach_name != "", rx.text("Attached: ", S.attach_name, size="2")),
+                rx.hstack(
+                    rx.button("Send email", type="submit"),
+                    rx.button("Discard", type="button", variant="soft", on_click=S.close_compose),
+                    margin_top="0.5em",
+                ),
+                on_submit=S.send_email,
+                aria_label="New email",
+                no_validate=True,
+            )
+        ),
+    )
+
+
+def email_thread(rows, manage: bool) -> rx.Component:
+    def entry(mail) -> rx.Component:
+        return rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.badge(rx.cond(mail.direction == "in", "Received", "Sent")),
+                    rx.text(mail.subject, weight="bold"),
+                    rx.spacer(),
+                    rx.text(mail.at_label, size="1", color_scheme="gray"),
+                    width="100%",
+                    align="center",
+                ),
+                rx.text(
+                    "From ", mail.from_addr, " to ", mail.to_addr, size="1", color_scheme="gray"
+                ),
+                rx.cond(
+                    mail.status == "failed",
+                    rx.callout("Not sent: " + mail.error, color_scheme="red", size="1"),
+                ),
+                rx.cond(
+                    mail.status == "outbox",
+                    rx.text(
+                        "Saved to the local outbox (no mail server configured).",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                ),
+                rx.text(mail.body, white_space="pre-wrap"),
+                rx.cond(
+                    mail.attachment_name != "",
+                    rx.el.a(
+                        "Attachment: " + mail.attachment_name,
+                        href=mail.attachment_url,
+                        reload_document=True,
+                        class_name="file-link",
+                    ),
+                ),
+                _delete_with_confirm(
+                    "email", mail.id, "Delete email " + mail.subject, S.delete_email
+                )
+                if manage
+                else rx.fragment(),
+                spacing="2",
+                width="100%",
+                align="stretch",
+            ),
+            width="100%",
+        )
+
+    return rx.cond(
+        rows.length() > 0,
+        rx.vstack(rx.foreach(rows, entry), spacing="2", width="100%"),
+        rx.text("No emails yet.", color_scheme="gray"),
+    )
+
+
+def client_page() -> rx.Component:
+    return shell(
+        rx.hstack(rx.link("Clients", href="/clients"), rx.text("/"), aria_label="Breadcrumb"),
+        rx.hstack(
+            rx.heading(S.info.name, as_="h1", size="6"),
+            rx.spacer(),
+            rx.button("Edit client", variant="outline", on_click=S.toggle_edit),
+            align="center",
+            width="100%",
+        ),
+        messages(S),
+        rx.cond(S.editing, _edit_form(), client_details()),
+        section(
+            "Filings",
+            _new_filing(),
+            filing_table(S.filings),
+            actions=rx.button("New filing", variant="soft", on_click=S.toggle_add_filing),
+        ),
+        section("Documents", _upload(), document_list(S.documents, _document_controls)),
+        section(
+            "Emails",
+            _compose(),
+            email_thread(S.emails, manage=True),
+            actions=rx.button("Compose email", variant="soft", on_click=S.compose),
+        ),
+    )

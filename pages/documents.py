@@ -1,0 +1,67 @@
+"""Lists of documents: download and view links for everyone in scope, controls for staff.
+
+Reflex turns a link into a client-side router link; `reload_document` hands the click back to
+the browser, because a download is an HTTP request to the authenticated route, not a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import reflex as rx
+
+
+def document_list(rows, controls: Callable | None = None) -> rx.Component:
+    def row(doc) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(
+                rx.el.a(
+                    doc.filename,
+                    href=doc.download_url,
+                    reload_document=True,
+                    aria_label="Download " + doc.filename,
+                    class_name="file-link",
+                )
+            ),
+            rx.table.cell(doc.filing_label),
+            rx.table.cell(doc.size_label),
+            rx.table.cell(doc.uploaded_label),
+            rx.table.cell(
+                rx.hstack(
+                    rx.cond(
+                        doc.viewable,
+                        rx.el.a(
+                            "View",
+                            href=doc.view_url,
+                            reload_document=True,
+                            target="_blank",
+                            rel="noopener",
+                            aria_label="View " + doc.filename,
+                            class_name="file-link",
+                        ),
+                    ),
+                    controls(doc) if controls else rx.fragment(),
+                    spacing="3",
+                    align="center",
+                )
+            ),
+        )
+
+    return rx.cond(
+        rows.length() > 0,
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Name"),
+                    rx.table.column_header_cell("Filing"),
+                    rx.table.column_header_cell("Size"),
+                    rx.table.column_header_cell("Uploaded"),
+                    rx.table.column_header_cell("Actions"),
+                )
+            ),
+            rx.table.body(rx.foreach(rows, row)),
+            width="100%",
+            size="1",
+        ),
+        rx.text("No documents yet.", color_scheme="gray"),
+    )

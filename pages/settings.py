@@ -1,0 +1,134 @@
+"""Admin settings: plan seats, modules, and staff logins."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pages.components import field, messages, section, select_field
+from pages.layout import shell
+from pages.staff import people_table
+from state.settings import SettingsState as S
+
+
+def _login_actions(person) -> rx.Component:
+    return rx.cond(
+        person.is_me,
+        rx.text("You", size="1", color_scheme="gray"),
+        rx.cond(
+            person.is_active,
+            rx.button(
+                "Deactivate",
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                on_click=S.set_active(person.id, False),
+                aria_label="Deactivate " + person.name,
+            ),
+            rx.button(
+                "Reactivate",
+                size="1",
+                variant="soft",
+                on_click=S.set_active(person.id, True),
+                aria_label="Reactivate " + person.name,
+            ),
+        ),
+    )
+
+
+def generated_password_notice(state) -> rx.Component:
+    return rx.cond(
+        state.shown_password != "",
+        rx.callout(
+            rx.vstack(
+                rx.text("Temporary password for ", state.shown_for, ". It is shown only once:"),
+                rx.code(state.shown_password, size="4"),
+                rx.text("They will choose their own password when they first sign in."),
+                rx.button(
+                    "I have noted it", size="1", variant="soft", on_click=state.dismiss_password
+                ),
+            ),
+            icon="key_round",
+            color_scheme="green",
+            role="status",
+        ),
+    )
+
+
+def settings_page() -> rx.Component:
+    return shell(
+        rx.heading("Settings", as_="h1", size="6"),
+        messages(S),
+        section(
+            "Plan",
+            rx.hstack(
+                rx.text(
+                    "Staff seats: ",
+                    rx.text.strong(S.plan.seats_used, " of ", S.plan.staff_seats, " used"),
+                ),
+                rx.text("Bookkeeper logins: ", rx.text.strong("unlimited")),
+                spacing="6",
+                wrap="wrap",
+            ),
+        ),
+        section(
+            "Modules",
+            rx.form(
+                rx.vstack(
+                    rx.checkbox(
+                        "Filing Steps: split filings into steps assigned to people",
+                        name="filing_steps",
+                        default_checked=S.plan.filing_steps_enabled,
+                        key=S.plan.filing_steps_enabled.to_string(),
+                    ),
+                    rx.checkbox(
+                        "Bookkeeper Portal add-on: restricted logins that follow the work "
+                        "(needs Filing Steps)",
+                        name="portal",
+                        default_checked=S.plan.portal_enabled,
+                        key=S.plan.portal_enabled.to_string(),
+                    ),
+                    rx.button("Save modules", type="submit"),
+                    spacing="3",
+                ),
+                on_submit=S.save_modules,
+                aria_label="Modules",
+            ),
+        ),
+        section(
+            "Staff logins",
+            generated_password_notice(S),
+            rx.card(
+                rx.form(
+                    rx.heading("Add a staff login", as_="h3", size="3"),
+                    rx.hstack(
+                        field("Name", name="name", id="staff-name"),
+                        field("Email", name="email", type="email", id="staff-email"),
+                        select_field(
+                            "Role",
+                            name="role",
+                            id="staff-role",
+                            options=[("staff", "Staff"), ("admin", "Admin")],
+                        ),
+                        field(
+                            "Temporary password",
+                            name="password",
+                            type="password",
+                            autocomplete="new-password",
+                            id="staff-password",
+                            hint="Leave empty to generate one.",
+                        ),
+                        align="start",
+                        wrap="wrap",
+                        width="100%",
+                    ),
+                    rx.button("Add login", type="submit", margin_top="0.5em"),
+                    on_submit=S.create_login,
+                    reset_on_submit=True,
+                    aria_label="Add a staff login",
+                    no_validate=True,
+                ),
+                width="100%",
+            ),
+            people_table(S.people, _login_actions),
+        ),
+    )

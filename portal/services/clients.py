@@ -1,0 +1,250 @@
+"""Clients: the firm-wide list for staff, and one client's details for anyone in scope."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus, utcnow
+from portal import routes
+from portal.auth import Actor
+from portal.services import audit, display, inputs, scope, versioned
+from portal.services.errors import NotFound
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    id: int = 0
+    name: str = ""
+    business_number: str = ""
+    contact_name: str = ""
+    active_filings: int = 0
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    rows: list[ClientRow] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    id: int = 0
+    name: str = ""
+    business_number: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    phone: str = ""
+    address: str = ""
+    notes: str = ""
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class FilingRow:
+    id: int = 0
+    kind: str = ""
+    period: str = ""
+    title: str = ""
+    due_label: str = ""
+    status: str = ""
+    status_label: str = ""
+    is_active: bool = False
+    open_steps: int = 0
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ClientInput:
+    name: str
+    business_number: str
+    contact_name: str
+    contact_email: str
+    phone: str
+    address: str
+    notes: str
+
+
+def parse_client(form: Mapping[str, object]) -> ClientInput:
+    contact_email = str(form.get("contact_email") or "").strip()
+    return ClientInput(
+        name=inputs.text(form.get("name"), label="Client name", max_length=200, required=True),
+        business_number=inputs.text(
+            form.get("business_number"), label="Business number", max_length=40
+        ),
+        contact_name=inputs.text(form.get("contact_name"), label="Contact name", max_length=200),
+        contact_email=inputs.email(contact_email, label="Contact email") if contact_email else "",
+        phone=inputs.text(form.get("phone"), label="Phone", max_length=40),
+        address=inputs.text(form.get("address"), label="Address", max_length=500),
+        notes=inputs.text(form.get("notes"), label="Notes", max_length=5000),
+    )
+
+
+def visible(actor: Actor):
+    """The scope condition on the client table itself."""
+    return scope.client_id_visible(actor, Client.id, Client.firm_id)
+
+
+def load(session: Session, actor: Actor, client_id: int) -> Client:
+    """The one way a client row is loaded: through the scope rule, or not at all."""
+    client = session.exec(select(Client).where(Client.id == client_id, visible(actor))).first()
+    if client is None:
+        raise NotFound
+    return client
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_clients(*, session: Session, actor: Actor, search: str = "", page: int = 1) -> ClientPage:
+    """The full client list, for staff only: bookkeepers have no client list at all."""
+    scope.require_staff(actor)
+    term = inputs.text(search, label="Search", max_length=100)
+    conditions = [visible(actor)]
+    if term:
+        pattern = _like(term)
+        conditions.append(
+            or_(
+                Client.name.ilike(pattern, escape="\\"),
+                Client.business_number.ilike(pattern, escape="\\"),
+                Client.contact_name.ilike(pattern, escape="\\"),
+            )
+        )
+    total = session.exec(select(func.count()).select_from(Client).where(*conditions)).one()
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(1, page), pages)
+    active = (
+        select(Filing.client_id, func.count().label("n"))
+        .where(Filing.firm_id == actor.firm_id, Filing.status.in_(ACTIVE_FILING_STATUSES))
+        .group_by(Filing.client_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(Client, func.coalesce(active.c.n, 0))
+        .outerjoin(active, active.c.client_id == Client.id)
+        .where(*conditions)
+        .order_by(func.lower(Client.name), Client.id)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    return ClientPage(
+        rows=[
+            ClientRow(
+                id=c.id,
+                name=c.name,
+                business_number=c.business_number,
+                contact_name=c.contact_name,
+                active_filings=n,
+                url=routes.client(c.id),
+            )
+            for c, n in rows
+        ],
+        total=total,
+        page=page,
+        pages=pages,
+    )
+
+
+def info(client: Client) -> ClientInfo:
+    return ClientInfo(
+        id=client.id,
+        name=client.name,
+        business_number=client.business_number,
+        contact_name=client.contact_name,
+        contact_email=client.contact_email,
+        phone=client.phone,
+        address=client.address,
+        notes=client.notes,
+        version=client.version,
+    )
+
+
+def get_client(*, session: Session, actor: Actor, client_id: int) -> ClientInfo:
+    return info(load(session, actor, client_id))
+
+
+def client_filings(
+    *, session: Session, actor: Actor, client_id: int, today: date | None = None
+) -> list[FilingRow]:
+    """Every filing of a client in scope, newest due first (read-only for bookkeepers)."""
+    today = today or date.today()
+    client = load(session, actor, client_id)
+    open_steps = (
+        select(Step.filing_id, func.count().label("n"))
+        .where(Step.firm_id == client.firm_id, Step.status != StepStatus.DONE.value)
+        .group_by(Step.filing_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(Filing, func.coalesce(open_steps.c.n, 0))
+        .outerjoin(open_steps, open_steps.c.filing_id == Filing.id)
+        .where(Filing.client_id == client.id, Filing.firm_id == client.firm_id)
+        .order_by(Filing.due_date.desc(), Filing.id.desc())
+    ).all()
+    return [
+        FilingRow(
+            id=f.id,
+            kind=f.kind,
+            period=f.period,
+            title=display.filing_title(f.kind, f.period),
+            due_label=f"Due {display.short_day(f.due_date, today)}" if f.due_date else "",
+            status=f.status,
+            status_label=display.FILING_STATUS_LABELS.get(f.status, f.status),
+            is_active=f.status in ACTIVE_FILING_STATUSES,
+            open_steps=n,
+            url=routes.filing(f.id),
+        )
+        for f, n in rows
+    ]
+
+
+def create_client(*, session: Session, actor: Actor, form: Mapping[str, object]) -> int:
+    scope.require_staff(actor)
+    data = parse_client(form)
+    client = Client(firm_id=actor.firm_id, **data.__dict__)
+    session.add(client)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="client_created",
+        target_type="client",
+        target_id=client.id,
+        client_id=client.id,
+        detail=client.name,
+    )
+    return client.id
+
+
+def update_client(
+    *, session: Session, actor: Actor, client_id: int, form: Mapping[str, object], version: int
+) -> ClientInfo:
+    """Save edits only if nobody saved in between; otherwise say so and keep theirs."""
+    scope.require_staff(actor)
+    data = parse_client(form)
+    client = load(session, actor, client_id)
+    versioned.save_if_unchanged(
+        session, Client, client.id, version, {**data.__dict__, "updated_at": utcnow()}
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action="client_updated",
+        target_type="client",
+        target_id=client.id,
+        client_id=client.id,
+    )
+    session.refresh(client)
+    return info(client)

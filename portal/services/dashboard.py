@@ -1,0 +1,128 @@
+"""The firm home for staff: open steps by assignee, and what is due soon or overdue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus, User
+from portal import routes
+from portal.auth import Actor
+from portal.services import display, scope
+
+LIST_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class AssigneeLoad:
+    user_id: int = 0
+    name: str = ""
+    role_label: str = ""
+    open_steps: int = 0
+    due_soon: int = 0
+    overdue: int = 0
+
+
+@dataclass(frozen=True)
+class StepLink:
+    step_id: int = 0
+    title: str = ""
+    client_name: str = ""
+    filing_title: str = ""
+    filing_url: str = ""
+    assignee: str = ""
+    due_label: str = ""
+    due_state: str = ""
+
+
+@dataclass(frozen=True)
+class FirmHome:
+    by_assignee: list[AssigneeLoad] = field(default_factory=list)
+    due_soon: list[StepLink] = field(default_factory=list)
+    overdue: list[StepLink] = field(default_factory=list)
+    unassigned: int = 0
+    open_steps: int = 0
+
+
+def _open_step_conditions(actor: Actor):
+    return (
+        Step.firm_id == actor.firm_id,
+        Step.status != StepStatus.DONE.value,
+        Filing.status.in_(ACTIVE_FILING_STATUSES),
+    )
+
+
+def firm_home(*, session: Session, actor: Actor, today: date | None = None) -> FirmHome:
+    scope.require_staff(actor)
+    today = today or date.today()
+    soon = today + timedelta(days=display.DUE_SOON_DAYS)
+    conditions = _open_step_conditions(actor)
+    is_overdue = case((Step.due_date < today, 1), else_=0)
+    is_soon = case(((Step.due_date >= today) & (Step.due_date <= soon), 1), else_=0)
+    grouped = session.exec(
+        select(
+            Step.assignee_id,
+            func.count(),
+            func.coalesce(func.sum(is_soon), 0),
+            func.coalesce(func.sum(is_overdue), 0),
+        )
+        .join(Filing, Filing.id == Step.filing_id)
+        .where(*conditions)
+        .group_by(Step.assignee_id)
+    ).all()
+    names = {
+        u.id: u
+        for u in session.exec(
+            select(User).where(User.id.in_([g[0] for g in grouped if g[0]] or [0]))
+        )
+    }
+    by_assignee = sorted(
+        (
+            AssigneeLoad(
+                user_id=uid,
+                name=names[uid].name,
+                role_label=display.ROLE_LABELS.get(names[uid].role, ""),
+                open_steps=n,
+                due_soon=s,
+                overdue=o,
+            )
+            for uid, n, s, o in grouped
+            if uid in names
+        ),
+        key=lambda a: (-a.overdue, -a.open_steps, a.name),
+    )
+
+    def links(*extra) -> list[StepLink]:
+        rows = session.exec(
+            select(Step, Filing, Client, User)
+            .join(Filing, Filing.id == Step.filing_id)
+            .join(Client, Client.id == Filing.client_id)
+            .outerjoin(User, User.id == Step.assignee_id)
+            .where(*conditions, *extra)
+            .order_by(Step.due_date, Step.id)
+            .limit(LIST_LIMIT)
+        ).all()
+        return [
+            StepLink(
+                step_id=step.id,
+                title=step.title,
+                client_name=client.name,
+                filing_title=display.filing_title(filing.kind, filing.period),
+                filing_url=routes.filing(filing.id),
+                assignee=user.name if user else "Unassigned",
+                due_label=display.due_label(step.due_date, step.status, today),
+                due_state=display.due_state(step.due_date, step.status, today),
+            )
+            for step, filing, client, user in rows
+        ]
+
+    return FirmHome(
+        by_assignee=by_assignee,
+        due_soon=links(Step.due_date >= today, Step.due_date <= soon),
+        overdue=links(Step.due_date < today),
+        unassigned=sum(n for uid, n, _, _ in grouped if uid is None),
+        open_steps=sum(n for _, n, _, _ in grouped),
+    )

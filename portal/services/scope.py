@@ -1,0 +1,125 @@
+"""Layer 2, the scope rule, in one place, as SQL the database answers from indexes.
+
+Staff and admins see their own firm. A bookkeeper B may open client C iff B is active, the
+firm has Filing Steps and the Bookkeeper Portal on, and a step assigned to B sits on a filing
+of C (same firm) whose status is active. Nothing is stored to grant access: it is derived from
+the steps at query time, so it can never drift from the assignments.
+
+Every service that loads a record joins one of these conditions into the query that loads it.
+A record outside them is never loaded, so refusing it reads exactly like "not found".
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, exists, false, select, true
+from sqlalchemy.orm import aliased
+
+from models import ACTIVE_FILING_STATUSES, Filing, Firm, Step, User, UserRole
+from portal.auth import Actor
+from portal.services.errors import Refused
+
+STAFF_ROLES = (UserRole.ADMIN.value, UserRole.STAFF.value)
+
+
+def is_staff(actor: Actor) -> bool:
+    return actor.role in STAFF_ROLES
+
+
+def is_bookkeeper(actor: Actor) -> bool:
+    return actor.role == UserRole.BOOKKEEPER.value
+
+
+def require_staff(actor: Actor) -> None:
+    """For actions no bookkeeper may take whatever the record (layer 1 already refuses them)."""
+    if not is_staff(actor):
+        raise Refused
+
+
+def require_admin(actor: Actor) -> None:
+    if actor.role != UserRole.ADMIN.value:
+        raise Refused
+
+
+def _bookkeeper_in_good_standing(actor: Actor) -> ColumnElement[bool]:
+    """B is active and the firm has the portal: part of the rule, not left to the session."""
+    return exists(
+        select(User.id)
+        .join(Firm, Firm.id == User.firm_id)
+        .where(
+            User.id == actor.user_id,
+            User.firm_id == actor.firm_id,
+            User.is_active.is_(True),
+            User.role == UserRole.BOOKKEEPER.value,
+            Firm.filing_steps_enabled.is_(True),
+            Firm.portal_enabled.is_(True),
+        )
+    )
+
+
+def _holds_step_on_client(actor: Actor, client_id) -> ColumnElement[bool]:
+    step, filing = aliased(Step), aliased(Filing)
+    return exists(
+        select(step.id)
+        .join(filing, filing.id == step.filing_id)
+        .where(
+            step.assignee_id == actor.user_id,
+            filing.client_id == client_id,
+            filing.firm_id == actor.firm_id,
+            filing.status.in_(ACTIVE_FILING_STATUSES),
+        )
+    )
+
+
+def client_id_visible(actor: Actor, client_id, firm_id) -> ColumnElement[bool]:
+    """For any table that carries a client id and a firm id (client, filing, document, email)."""
+    if is_staff(actor):
+        return firm_id == actor.firm_id
+    if is_bookkeeper(actor):
+        return and_(
+            firm_id == actor.firm_id,
+            _bookkeeper_in_good_standing(actor),
+            _holds_step_on_client(actor, client_id),
+        )
+    return false()
+
+
+def step_visible(actor: Actor) -> ColumnElement[bool]:
+    """A step: firm-wide for staff; for a bookkeeper, only their own on an active filing."""
+    if is_staff(actor):
+        return Step.firm_id == actor.firm_id
+    if is_bookkeeper(actor):
+        filing = aliased(Filing)
+        return and_(
+            Step.firm_id == actor.firm_id,
+            Step.assignee_id == actor.user_id,
+            _bookkeeper_in_good_standing(actor),
+            exists(
+                select(filing.id).where(
+                    filing.id == Step.filing_id, filing.status.in_(ACTIVE_FILING_STATUSES)
+                )
+            ),
+        )
+    return false()
+
+
+def may_post_on_filing(actor: Actor, filing_id) -> ColumnElement[bool]:
+    """Posting to a filing's discussion: staff anywhere in the firm; a bookkeeper only on a
+    filing their own step is on, while that filing is active."""
+    if is_staff(actor):
+        return true()
+    if is_bookkeeper(actor):
+        step, filing = aliased(Step), aliased(Filing)
+        return and_(
+            _bookkeeper_in_good_standing(actor),
+            exists(
+                select(step.id)
+                .join(filing, filing.id == step.filing_id)
+                .where(
+                    step.filing_id == filing_id,
+                    step.assignee_id == actor.user_id,
+                    filing.firm_id == actor.firm_id,
+                    filing.status.in_(ACTIVE_FILING_STATUSES),
+                )
+            ),
+        )
+    return false()

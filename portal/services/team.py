@@ -1,0 +1,268 @@
+"""The firm's people and plan: staff logins within the seat limit, and the modules.
+
+Paid seats cover active admins and staff. Bookkeepers never take one. Seat allocation is
+serialised per firm (the firm row is written before the count), so two admins adding staff
+at once cannot overshoot the plan.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from models import SEAT_ROLES, Firm, User, UserRole, utcnow
+from portal.auth import Actor, hash_password, password_problem
+from portal.db import serialize_on
+from portal.services import audit, display, inputs, scope, sessions
+from portal.services.errors import Invalid, NotFound
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    id: int = 0
+    name: str = ""
+    email: str = ""
+    role: str = ""
+    role_label: str = ""
+    is_active: bool = True
+    last_sign_in: str = ""
+    is_me: bool = False
+
+
+@dataclass(frozen=True)
+class PlanView:
+    firm_name: str = ""
+    staff_seats: int = 0
+    seats_used: int = 0
+    filing_steps_enabled: bool = False
+    portal_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class NewLogin:
+    user_id: int
+    email: str
+    # Shown once, when the admin asked for a generated password; never stored in the clear.
+    generated_password: str = ""
+
+
+def _row(user: User, actor: Actor) -> PersonRow:
+    return PersonRow(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        role=user.role,
+        role_label=display.ROLE_LABELS.get(user.role, user.role),
+        is_active=user.is_active,
+        last_sign_in=display.moment(user.last_sign_in_at) or "Never",
+        is_me=user.id == actor.user_id,
+    )
+
+
+def list_staff(*, session: Session, actor: Actor) -> list[PersonRow]:
+    """Admins and staff only: bookkeepers are never listed here."""
+    scope.require_staff(actor)
+    users = session.exec(
+        select(User)
+        .where(User.firm_id == actor.firm_id, User.role.in_(scope.STAFF_ROLES))
+        .order_by(User.is_active.desc(), User.name)
+    ).all()
+    return [_row(u, actor) for u in users]
+
+
+def seats_used(session: Session, firm_id: int) -> int:
+    return session.exec(
+        select(func.count()).where(
+            User.firm_id == firm_id,
+            User.is_active.is_(True),
+            User.role.in_([r.value for r in SEAT_ROLES]),
+        )
+    ).one()
+
+
+def plan(*, session: Session, actor: Actor) -> PlanView:
+    scope.require_admin(actor)
+    firm = session.get(Firm, actor.firm_id)
+    return PlanView(
+        firm_name=firm.name,
+        staff_seats=firm.staff_seats,
+        seats_used=seats_used(session, firm.id),
+        filing_steps_enabled=firm.filing_steps_enabled,
+        portal_enabled=firm.portal_enabled,
+    )
+
+
+def _lock_firm(session: Session, firm_id: int) -> Firm:
+    """Serialise seat and plan changes for one firm: an advisory lock on PostgreSQL, and on
+    SQLite the write itself takes the database's write lock before anything is counted."""
+    serialize_on(session, f"firm:{firm_id}")
+    session.execute(update(Firm).where(Firm.id == firm_id).values(version=Firm.version + 1))
+    firm = session.get(Firm, firm_id)
+    session.refresh(firm)
+    return firm
+
+
+def _check_seat(session: Session, firm: Firm) -> None:
+    used = seats_used(session, firm.id)
+    if used >= firm.staff_seats:
+        raise Invalid(
+            f"Your plan's {firm.staff_seats} staff seats are all in use ({used} active staff "
+            "and admins). Deactivate someone or add seats to your plan first. Bookkeeper "
+            "logins never need a seat."
+        )
+
+
+def set_modules(*, session: Session, actor: Actor, filing_steps: bool, portal: bool) -> PlanView:
+    """Filing Steps and the Bookkeeper Portal add-on, which needs Filing Steps."""
+    scope.require_admin(actor)
+    if portal and not filing_steps:
+        raise Invalid("The Bookkeeper Portal needs Filing Steps. Turn Filing Steps on first.")
+    firm = _lock_firm(session, actor.firm_id)
+    portal_was_open = sessions.portal_open_for(firm)
+    firm.filing_steps_enabled = bool(filing_steps)
+    firm.portal_enabled = bool(portal)
+    session.add(firm)
+    if portal_was_open and not sessions.portal_open_for(firm):
+        bookkeepers = session.exec(
+            select(User.id).where(User.firm_id == firm.id, User.role == UserRole.BOOKKEEPER.value)
+        ).all()
+        for user_id in bookkeepers:
+            sessions.end_all_for_user(session=session, user_id=user_id, reason="portal off")
+    audit.record(
+        session=session,
+        actor=actor,
+        action="modules_changed",
+        target_type="firm",
+        target_id=firm.id,
+        detail=f"filing steps {'on' if filing_steps else 'off'}, "
+        f"bookkeeper portal {'on' if portal else 'off'}",
+    )
+    return plan(session=session, actor=actor)
+
+
+def create_login(
+    *,
+    session: Session,
+    actor: Actor,
+    name: object,
+    email: object,
+    role: str,
+    password: object = "",
+) -> NewLogin:
+    """A new login with a temporary password (typed, or generated and shown once) that must
+    be changed at first sign-in. Staff and admins take a seat; bookkeepers never do."""
+    scope.require_admin(actor)
+    if role not in (UserRole.ADMIN, UserRole.STAFF, UserRole.BOOKKEEPER):
+        raise Invalid("Choose a role from the list.")
+    clean_name = inputs.text(name, label="Name", max_length=200, required=True)
+    address = inputs.email(email)
+    typed = str(password or "")
+    generated = "" if typed else secrets.token_urlsafe(12)
+    problem = password_problem(typed or generated)
+    if problem:
+        raise Invalid(problem)
+    if session.exec(select(User.id).where(User.email == address)).first() is not None:
+        raise Invalid("That email address already has a login.")
+    firm = _lock_firm(session, actor.firm_id)
+    if role in SEAT_ROLES:
+        _check_seat(session, firm)
+    elif not sessions.portal_open_for(firm):
+        raise Invalid("Turn on the Bookkeeper Portal in Settings before adding bookkeepers.")
+    user = User(
+        firm_id=firm.id,
+        email=address,
+        name=clean_name,
+        role=role,
+        password_hash=hash_password(typed or generated),
+        must_change_password=True,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="login_created",
+        target_type="user",
+        target_id=user.id,
+        detail=f"{role} {address}",
+    )
+    return NewLogin(user_id=user.id, email=address, generated_password=generated)
+
+
+def _member(session: Session, actor: Actor, user_id: int) -> User:
+    user = session.exec(
+        select(User).where(User.id == user_id, User.firm_id == actor.firm_id)
+    ).first()
+    if user is None:
+        raise NotFound
+    return user
+
+
+def set_active(*, session: Session, actor: Actor, user_id: int, active: bool) -> None:
+    """Deactivate (every session ends at once) or reactivate (a seat is needed again)."""
+    scope.require_admin(actor)
+    firm = _lock_firm(session, actor.firm_id)
+    user = _member(session, actor, user_id)
+    if user.is_active == active:
+        return
+    if not active:
+        if user.id == actor.user_id:
+            raise Invalid("You cannot deactivate your own login.")
+        if user.role == UserRole.ADMIN:
+            admins = session.exec(
+                select(func.count()).where(
+                    User.firm_id == firm.id,
+                    User.role == UserRole.ADMIN.value,
+                    User.is_active.is_(True),
+                )
+            ).one()
+            if admins <= 1:
+                raise Invalid("The firm needs at least one active admin.")
+    elif user.role in SEAT_ROLES:
+        _check_seat(session, firm)
+    user.is_active = active
+    user.version += 1
+    session.add(user)
+    if not active:
+        sessions.end_all_for_user(session=session, user_id=user.id, reason="deactivated")
+    audit.record(
+        session=session,
+        actor=actor,
+        action="login_reactivated" if active else "login_deactivated",
+        target_type="user",
+        target_id=user.id,
+        detail=user.email,
+    )
+
+
+def reset_password(
+    *, session: Session, actor: Actor, user_id: int, password: object = ""
+) -> NewLogin:
+    """End every session, set a temporary password that must be changed at next sign-in,
+    and lift any sign-in throttle on the account."""
+    scope.require_admin(actor)
+    user = _member(session, actor, user_id)
+    typed = str(password or "")
+    generated = "" if typed else secrets.token_urlsafe(12)
+    problem = password_problem(typed or generated)
+    if problem:
+        raise Invalid(problem)
+    now = utcnow()
+    user.password_hash = hash_password(typed or generated)
+    user.must_change_password = True
+    user.throttle_reset_at = now
+    user.version += 1
+    session.add(user)
+    sessions.end_all_for_user(session=session, user_id=user.id, reason="password reset", now=now)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="password_reset",
+        target_type="user",
+        target_id=user.id,
+        detail=user.email,
+    )
+    return NewLogin(user_id=user.id, email=user.email, generated_password=generated)

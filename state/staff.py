@@ -1,0 +1,18 @@
+"""The staff list: admins and staff of the firm, never bookkeepers."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal.services import team
+from portal.services.team import PersonRow
+from state.page import PageMixin
+from state.session import SessionState, call
+
+
+class StaffState(PageMixin, SessionState):
+    people: list[PersonRow] = []
+
+    @rx.event
+    def load(self):
+        self.people = call(team.list_staff)

@@ -1,0 +1,79 @@
+"""The work done on a step, shared by the staff filing page and the bookkeeper's task page.
+
+Each page class that mixes this in gets its own copy of these handlers, so the allowlist can
+give the bookkeeper's task page exactly these and nothing that manages steps.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal.services import steps
+from state.page import PageMixin
+
+
+class StepWorkMixin(PageMixin, mixin=True):
+    # The step whose "waiting on client" reason form is open.
+    waiting_step: int = 0
+
+    @rx.event
+    def set_step_status(self, step_id: int, status: str):
+        if (sid := self._id(step_id)) is None:
+            return
+        if status == "waiting_on_client":
+            self.waiting_step = sid
+            return
+        self.waiting_step = 0
+        self._act(steps.set_status, step_id=sid, status=status)
+
+    @rx.event
+    def mark_waiting(self, form: dict):
+        if (sid := self._id(form.get("step_id"))) is None:
+            return
+        if self._act(
+            steps.set_status, step_id=sid, status="waiting_on_client", reason=form.get("reason")
+        ):
+            self.waiting_step = 0
+
+    @rx.event
+    def cancel_waiting(self):
+        self.waiting_step = 0
+
+    @rx.event
+    def tick(self, item_id: int, done: bool):
+        if (iid := self._id(item_id)) is not None:
+            self._act(steps.set_checklist_item, item_id=iid, done=bool(done))
+
+    @rx.event
+    def log_time(self, form: dict):
+        if (sid := self._id(form.get("step_id"))) is not None:
+            self._act(
+                steps.log_time,
+                step_id=sid,
+                minutes=form.get("minutes"),
+                work_date=form.get("work_date"),
+                note=form.get("note"),
+                success="Time logged.",
+            )
+
+    @rx.event
+    def update_time(self, form: dict):
+        if (eid := self._id(form.get("entry_id"))) is not None:
+            self._act(
+                steps.update_time_entry,
+                entry_id=eid,
+                minutes=form.get("minutes"),
+                work_date=form.get("work_date"),
+                note=form.get("note"),
+                success="Time entry updated.",
+            )
+
+    @rx.event
+    def delete_time(self, entry_id: int):
+        if (eid := self._id(entry_id)) is not None:
+            self._act(steps.delete_time_entry, entry_id=eid, success="Time entry deleted.")
+
+    @rx.event
+    def add_comment(self, form: dict):
+        if (sid := self._id(form.get("step_id"))) is not None:
+            self._act(steps.add_comment, step_id=sid, body=form.get("body"))

@@ -1,0 +1,124 @@
+"""Clients: firm-wide for staff, never across firms, no list at all for bookkeepers."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from models import AuditEvent, Client
+from portal.services import clients
+from portal.services.errors import Conflict, Invalid, NotFound, Refused
+from tests.factories import make_client
+
+
+def test_staff_see_their_firm_only(session, world):
+    staff = world.actor(session, world.staff)
+    page = clients.list_clients(session=session, actor=staff)
+    assert [r.name for r in page.rows] == ["Maple Leaf Cafe Inc.", "River Valley Dental"]
+    with pytest.raises(NotFound):
+        clients.get_client(session=session, actor=staff, client_id=world.outsider_client.id)
+
+
+def test_bookkeepers_have_no_client_list(session, world):
+    with pytest.raises(Refused):
+        clients.list_clients(session=session, actor=world.actor(session, world.bk1))
+
+
+def test_search_matches_name_number_and_contact_and_treats_wildcards_literally(session, world):
+    make_client(session, world.firm, "Acme 100% Widgets", business_number="123456789RC0001")
+    make_client(session, world.firm, "Zed Corp", contact_name="Hannah Ortiz")
+    session.commit()
+    staff = world.actor(session, world.staff)
+
+    def names(term):
+        return [
+            r.name for r in clients.list_clients(session=session, actor=staff, search=term).rows
+        ]
+
+    assert names("acme") == ["Acme 100% Widgets"]
+    assert names("123456789") == ["Acme 100% Widgets"]
+    assert names("ortiz") == ["Zed Corp"]
+    assert names("100%") == ["Acme 100% Widgets"]
+    assert names("%") == ["Acme 100% Widgets"]
+    assert names("_") == []
+    assert names("Beta") == []  # another firm's client never shows
+
+
+def test_paging(session, world):
+    for i in range(30):
+        make_client(session, world.firm, f"Client {i:02d}")
+    session.commit()
+    staff = world.actor(session, world.staff)
+    first = clients.list_clients(session=session, actor=staff, page=1)
+    second = clients.list_clients(session=session, actor=staff, page=2)
+    assert (first.total, first.pages, len(first.rows), len(second.rows)) == (32, 2, 25, 7)
+    assert not {r.id for r in first.rows} & {r.id for r in second.rows}
+    assert clients.list_clients(session=session, actor=staff, page=99).page == 2
+
+
+def test_create_client_and_audit(session, world):
+    staff = world.actor(session, world.staff)
+    new_id = clients.create_client(
+        session=session,
+        actor=staff,
+        form={"name": "  New Co.  ", "contact_email": "Boss@NewCo.example", "notes": "hi"},
+    )
+    created = session.get(Client, new_id)
+    assert (created.name, created.contact_email, created.firm_id) == (
+        "New Co.",
+        "boss@newco.example",
+        world.firm.id,
+    )
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "client_created")).one()
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"name": ""}, "Client name cannot be empty"),
+        ({"name": "   "}, "Client name cannot be empty"),
+        ({"name": "X" * 201}, "at most 200"),
+        ({"name": "Ok", "contact_email": "not an email"}, "valid email"),
+    ],
+)
+def test_bad_client_input_changes_nothing(session, world, form, message):
+    before = session.exec(select(Client)).all()
+    with pytest.raises(Invalid, match=message):
+        clients.create_client(session=session, actor=world.actor(session, world.staff), form=form)
+    session.rollback()
+    assert session.exec(select(Client)).all() == before
+
+
+def test_concurrent_edits_do_not_silently_overwrite(session, world):
+    staff = world.actor(session, world.staff)
+    admin = world.actor(session, world.admin)
+    seen = clients.get_client(session=session, actor=staff, client_id=world.client.id)
+    clients.update_client(
+        session=session,
+        actor=admin,
+        client_id=world.client.id,
+        form={"name": seen.name, "phone": "416-555-0000"},
+        version=seen.version,
+    )
+    session.commit()
+    with pytest.raises(Conflict):
+        clients.update_client(
+            session=session,
+            actor=staff,
+            client_id=world.client.id,
+            form={"name": "Renamed", "phone": ""},
+            version=seen.version,
+        )
+    session.rollback()
+    kept = clients.get_client(session=session, actor=staff, client_id=world.client.id)
+    assert (kept.name, kept.phone) == ("Maple Leaf Cafe Inc.", "416-555-0000")
+
+
+def test_bookkeeper_cannot_create_or_edit_clients(session, world):
+    bk = world.actor(session, world.bk1)
+    with pytest.raises(Refused):
+        clients.create_client(session=session, actor=bk, form={"name": "Mine"})
+    with pytest.raises(Refused):
+        clients.update_client(
+            session=session, actor=bk, client_id=world.client.id, form={"name": "x"}, version=1
+        )

@@ -1,0 +1,256 @@
+"""The document routes, in process, with sessions opened by signing in for real.
+
+Every refusal must be the same 404, so a response never tells whether a document exists.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import pytest
+from sqlmodel import select
+
+with warnings.catch_warnings():
+    # The project pins httpx, not httpx2; Starlette's nudge toward the latter is not news here.
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from models import AuditEvent
+from portal.auth import SESSION_COOKIE
+from portal.http import routes_app
+from portal.services import documents, sessions, signin
+from portal.services.documents import IncomingFile
+from tests.factories import (
+    PASSWORD,
+    actor_for,
+    make_client,
+    make_filing,
+    make_firm,
+    make_step,
+    make_user,
+)
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+XLSX = b"PK\x03\x04 a spreadsheet"
+VIEW_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+
+
+def open_session(session, user) -> str:
+    """Sign in and redeem the handoff code, as the browser does; returns the cookie token."""
+    result = signin.sign_in(session=session, email=user.email, password=PASSWORD, ip="127.0.0.1")
+    assert result.ok, result.message
+    token = sessions.redeem_handoff(session=session, code=result.handoff_code)
+    session.commit()
+    assert token
+    return token
+
+
+def cookie(token: str) -> dict[str, str]:
+    return {"cookie": f"{SESSION_COOKIE}={token}"}
+
+
+@pytest.fixture
+def http():
+    with TestClient(routes_app()) as client:
+        yield client
+
+
+@pytest.fixture
+def world(session):
+    firm = make_firm(session, "Alpha")
+    staff = make_user(session, firm, "staff")
+    bookkeeper = make_user(session, firm, "bookkeeper")
+    stand_in = make_user(session, firm, "bookkeeper")
+    client = make_client(session, firm, "Maple Bakery")
+    step = make_step(session, make_filing(session, client), bookkeeper)
+    elsewhere = make_client(session, firm, "Birch Garage")
+    other_firm = make_firm(session, "Beta")
+    other_staff = make_user(session, other_firm, "staff")
+    staff_actor = actor_for(staff)
+
+    def put(target, name, data):
+        return documents.upload_documents(
+            session=session,
+            actor=staff_actor,
+            client_id=target.id,
+            files=[IncomingFile(name, io.BytesIO(data))],
+        )[0]
+
+    rows = {
+        "pdf": put(client, "Relevé d\u2019impôt 2025.pdf", PDF),
+        "xlsx": put(client, 'ledger "final".xlsx', XLSX),
+        "elsewhere": put(elsewhere, "garage.pdf", PDF),
+    }
+    session.commit()
+    return {
+        "session": session,
+        "staff": staff,
+        "bookkeeper": bookkeeper,
+        "stand_in": stand_in,
+        "step": step,
+        "other_staff": other_staff,
+        "staff_actor": staff_actor,
+        **rows,
+    }
+
+
+def refusals(session) -> list[AuditEvent]:
+    session.expire_all()
+    return list(
+        session.exec(
+            select(AuditEvent).where(AuditEvent.action == "refused").order_by(AuditEvent.id)
+        ).all()
+    )
+
+
+def assert_not_found(response, reference=None):
+    assert response.status_code == 404
+    assert response.text == "Not found"
+    assert response.headers["cache-control"] == "private, no-store"
+    assert "content-disposition" not in response.headers
+    if reference is not None:
+        assert response.text == reference.text
+        assert dict(response.headers) == dict(reference.headers)
+
+
+def test_staff_download_the_bytes_with_safe_headers(session, world, http):
+    token = open_session(session, world["staff"])
+    pdf = world["pdf"]
+    response = http.get(pdf.download_url, headers=cookie(token))
+    assert response.status_code == 200
+    assert response.content == PDF
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="Relev_ d_imp_t 2025.pdf"; '
+        "filename*=UTF-8''Relev%C3%A9%20d%E2%80%99imp%C3%B4t%202025.pdf"
+    )
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "private, no-store"
+    assert "content-security-policy" not in response.headers
+
+
+def test_view_is_inline_and_sandboxed(session, world, http):
+    token = open_session(session, world["staff"])
+    response = http.get(world["pdf"].view_url, headers=cookie(token))
+    assert response.status_code == 200 and response.content == PDF
+    assert response.headers["content-disposition"].startswith("inline; filename=")
+    assert response.headers["content-security-policy"] == VIEW_CSP
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_quote_in_the_name_cannot_break_the_header(session, world, http):
+    token = open_session(session, world["staff"])
+    response = http.get(world["xlsx"].download_url, headers=cookie(token))
+    assert response.status_code == 200 and response.content == XLSX
+    assert response.headers["content-disposition"] == (
+        "attachment; filename=\"ledger _final_.xlsx\"; filename*=UTF-8''ledger%20%22final%22.xlsx"
+    )
+    assert response.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+
+
+def test_view_is_refused_for_types_not_shown_inline(session, world, http):
+    token = open_session(session, world["staff"])
+    reference = http.get(world["pdf"].download_url)
+    xlsx = world["xlsx"]
+    assert_not_found(
+        http.get(f"/documents/{xlsx.id}/view", headers=cookie(token)), reference=reference
+    )
+    assert [e.detail for e in refusals(session)] == [f"document {xlsx.id}"]
+
+
+def test_signed_out_is_not_found_and_is_not_logged_as_a_person(session, world, http):
+    response = http.get(world["pdf"].download_url)
+    assert_not_found(response)
+    assert_not_found(http.get(world["pdf"].view_url), reference=response)
+    assert_not_found(
+        http.get(world["pdf"].download_url, headers=cookie("x" * 43)), reference=response
+    )
+    assert refusals(session) == []
+
+
+def test_another_firms_staff_get_the_same_404(session, world, http):
+    reference = http.get(world["pdf"].download_url)
+    token = open_session(session, world["other_staff"])
+    assert_not_found(http.get(world["pdf"].download_url, headers=cookie(token)), reference)
+    events = refusals(session)
+    assert [(e.target_type, e.detail, e.actor_id) for e in events] == [
+        ("download", f"document {world['pdf'].id}", world["other_staff"].id)
+    ]
+
+
+def test_a_bookkeeper_gets_only_documents_in_scope(session, world, http):
+    token = open_session(session, world["bookkeeper"])
+    mine = http.get(world["pdf"].download_url, headers=cookie(token))
+    assert mine.status_code == 200 and mine.content == PDF
+    reference = http.get(world["elsewhere"].download_url)
+    response = http.get(world["elsewhere"].download_url, headers=cookie(token))
+    assert_not_found(response, reference)
+    assert response.content == reference.content
+
+
+def test_reassigning_the_step_refuses_the_very_next_request(session, world, http):
+    token = open_session(session, world["bookkeeper"])
+    url = world["pdf"].download_url
+    assert http.get(url, headers=cookie(token)).status_code == 200
+    step = world["step"]
+    step.assignee_id = world["stand_in"].id
+    session.add(step)
+    session.commit()
+    assert_not_found(http.get(url, headers=cookie(token)), http.get(url))
+
+
+def test_an_ended_session_is_refused_at_once(session, world, http):
+    token = open_session(session, world["staff"])
+    url = world["pdf"].download_url
+    assert http.get(url, headers=cookie(token)).status_code == 200
+    resolved = sessions.resolve(session=session, token=token)
+    sessions.end(session=session, session_id=resolved.actor.session_id, reason="signed out")
+    session.commit()
+    assert_not_found(http.get(url, headers=cookie(token)), http.get(url))
+
+
+def test_someone_who_must_change_their_password_gets_nothing_yet(session, world, http):
+    user = world["staff"]
+    token = open_session(session, user)
+    user.must_change_password = True
+    session.add(user)
+    session.commit()
+    assert_not_found(http.get(world["pdf"].download_url, headers=cookie(token)))
+
+
+def test_a_deleted_document_is_not_found(session, world, http):
+    token = open_session(session, world["staff"])
+    url = world["pdf"].download_url
+    documents.delete_document(
+        session=session, actor=world["staff_actor"], document_id=world["pdf"].id
+    )
+    session.commit()
+    assert_not_found(http.get(url, headers=cookie(token)), http.get(url))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/documents/abc/download",
+        "/documents/0/download",
+        "/documents/-1/download",
+        "/documents/1.0/download",
+        "/documents/%201/download",
+        "/documents/99999999999999999999999999/download",
+        "/documents/..%2F..%2Fetc%2Fpasswd/download",
+        "/documents/..%2F..%2Fetc%2Fpasswd/view",
+        "/documents/1%2F..%2F1/download",
+        "/documents/%EF%BC%91/download",
+        "/documents/999999/view",
+    ],
+)
+def test_ids_that_are_not_documents_get_the_same_404(session, world, http, path):
+    reference = http.get(world["pdf"].download_url)
+    token = open_session(session, world["staff"])
+    response = http.get(path, headers=cookie(token))
+    assert_not_found(response, reference)
+    assert b"root:" not in response.content
+    assert [e.target_type for e in refusals(session)] == ["download"]

@@ -1,0 +1,186 @@
+"""Staff seats, the modules, and logins: what an admin manages on the settings page."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlmodel import Session, select
+
+from models import User
+from portal.auth import verify_password
+from portal.db import engine_for
+from portal.services import sessions, signin, team
+from portal.services.errors import Invalid, NotFound, Refused
+from tests.factories import PASSWORD, actor_for, make_firm, make_login, make_user
+
+
+@pytest.fixture
+def small_firm(session):
+    """Two seats, both taken by an admin and one staff member."""
+    firm = make_firm(session, "Small Firm", staff_seats=2)
+    admin = make_user(session, firm, "admin", email="boss@small.example")
+    make_user(session, firm, "staff", email="one@small.example")
+    session.commit()
+    return firm, actor_for(admin, make_login(session, admin))
+
+
+def test_the_plan_counts_active_admins_and_staff_only(session, small_firm):
+    firm, admin = small_firm
+    make_user(session, firm, "bookkeeper")
+    make_user(session, firm, "staff", is_active=False)
+    session.commit()
+    view = team.plan(session=session, actor=admin)
+    assert (view.staff_seats, view.seats_used) == (2, 2)
+
+
+def test_a_full_plan_refuses_another_staff_login_with_a_clear_message(session, small_firm):
+    _, admin = small_firm
+    with pytest.raises(Invalid, match="2 staff seats are all in use"):
+        team.create_login(
+            session=session, actor=admin, name="Three", email="three@small.example", role="staff"
+        )
+    session.rollback()
+    assert session.exec(select(User).where(User.email == "three@small.example")).first() is None
+
+
+def test_bookkeeper_logins_are_unlimited_and_take_no_seat(session, small_firm):
+    _, admin = small_firm
+    for i in range(12):
+        team.create_login(
+            session=session,
+            actor=admin,
+            name=f"Books {i}",
+            email=f"b{i}@small.example",
+            role="bookkeeper",
+        )
+    session.commit()
+    assert team.plan(session=session, actor=admin).seats_used == 2
+
+
+def test_deactivating_frees_a_seat_and_reactivating_needs_one(session, small_firm):
+    _, admin = small_firm
+    one = session.exec(select(User).where(User.email == "one@small.example")).one()
+    team.set_active(session=session, actor=admin, user_id=one.id, active=False)
+    created = team.create_login(
+        session=session, actor=admin, name="New", email="new@small.example", role="staff"
+    )
+    session.commit()
+    with pytest.raises(Invalid, match="seats are all in use"):
+        team.set_active(session=session, actor=admin, user_id=one.id, active=True)
+    session.rollback()
+    team.set_active(session=session, actor=admin, user_id=created.user_id, active=False)
+    team.set_active(session=session, actor=admin, user_id=one.id, active=True)
+    session.commit()
+    assert session.get(User, one.id).is_active
+
+
+def test_parallel_admins_cannot_overshoot_the_plan(session, db_url):
+    firm = make_firm(session, "Race Firm", staff_seats=3)
+    admin = make_user(session, firm, "admin", email="race@firm.example")
+    login = make_login(session, admin)
+    session.commit()
+    actor = actor_for(admin, login)
+
+    def add(i):
+        with Session(engine_for(db_url), expire_on_commit=False) as s:
+            try:
+                team.create_login(
+                    session=s,
+                    actor=actor,
+                    name=f"P{i}",
+                    email=f"p{i}@race.example",
+                    role="staff",
+                    password="a long enough password",
+                )
+                s.commit()
+                return True
+            except Invalid:
+                s.rollback()
+                return False
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(add, range(8)))
+    assert sum(results) == 2
+    assert team.plan(session=session, actor=actor).seats_used == 3
+
+
+def test_new_logins_must_change_the_password_and_a_generated_one_is_returned_once(
+    session, small_firm
+):
+    _, admin = small_firm
+    created = team.create_login(
+        session=session, actor=admin, name="Books", email="Books@Small.example", role="bookkeeper"
+    )
+    user = session.get(User, created.user_id)
+    assert created.email == "books@small.example" and user.must_change_password
+    assert len(created.generated_password) >= 12
+    assert verify_password(created.generated_password, user.password_hash)
+    assert created.generated_password not in user.password_hash
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": "", "email": "x@small.example"}, "Name cannot be empty"),
+        ({"name": "X", "email": "nope"}, "valid email"),
+        ({"name": "X", "email": "boss@small.example"}, "already has a login"),
+        ({"name": "X", "email": "x@small.example", "password": "short"}, "at least 12"),
+        ({"name": "X", "email": "x@small.example", "password": "é" * 40}, "72 bytes"),
+        ({"name": "X", "email": "x@small.example", "role": "owner"}, "Choose a role"),
+    ],
+)
+def test_bad_login_input_changes_nothing(session, small_firm, fields, message):
+    _, admin = small_firm
+    values = {"role": "bookkeeper"} | fields
+    with pytest.raises(Invalid, match=message):
+        team.create_login(session=session, actor=admin, **values)
+
+
+def test_staff_list_never_includes_bookkeepers(session, world):
+    names = [
+        p.name for p in team.list_staff(session=session, actor=world.actor(session, world.staff))
+    ]
+    assert names == ["Ada Admin", "Sam Staff"]
+
+
+def test_only_admins_manage_the_firm(session, world):
+    staff = world.actor(session, world.staff)
+    with pytest.raises(Refused):
+        team.plan(session=session, actor=staff)
+    with pytest.raises(Refused):
+        team.set_modules(session=session, actor=staff, filing_steps=True, portal=False)
+    with pytest.raises(Refused):
+        team.create_login(session=session, actor=staff, name="x", email="x@x.example", role="staff")
+    with pytest.raises(Refused):
+        team.set_active(session=session, actor=staff, user_id=world.bk1.id, active=False)
+
+
+def test_portal_needs_filing_steps(session, world):
+    admin = world.actor(session, world.admin)
+    with pytest.raises(Invalid, match="needs Filing Steps"):
+        team.set_modules(session=session, actor=admin, filing_steps=False, portal=True)
+
+
+def test_turning_the_portal_off_ends_bookkeeper_sessions_at_once(session, world):
+    admin = world.actor(session, world.admin)
+    result = signin.sign_in(session=session, email=world.bk1.email, password=PASSWORD, ip="::1")
+    token = sessions.redeem_handoff(session=session, code=result.handoff_code)
+    session.commit()
+    view = team.set_modules(session=session, actor=admin, filing_steps=True, portal=False)
+    session.commit()
+    assert not view.portal_enabled
+    assert sessions.resolve(session=session, token=token).actor is None
+    again = signin.sign_in(session=session, email=world.bk1.email, password=PASSWORD, ip="::1")
+    assert not again.ok and "add-on" in again.message
+
+
+def test_admins_cannot_lock_themselves_or_the_firm_out(session, world):
+    admin = world.actor(session, world.admin)
+    with pytest.raises(Invalid, match="your own login"):
+        team.set_active(session=session, actor=admin, user_id=world.admin.id, active=False)
+    second = make_user(session, world.firm, "admin", email="second@alpha.example")
+    session.commit()
+    team.set_active(session=session, actor=admin, user_id=second.id, active=False)
+    with pytest.raises(NotFound):
+        team.set_active(session=session, actor=admin, user_id=world.outsider.id, active=False)
