@@ -13,6 +13,7 @@ from pages.components import (
     status_badge,
     textarea_field,
 )
+from pages.discussion import discussion
 from pages.documents import document_list
 from pages.layout import shell
 from state.client import UPLOAD_ID
@@ -26,14 +27,15 @@ def _detail(label: str, value) -> rx.Component:
     )
 
 
-def client_details() -> rx.Component:
+def client_details(info) -> rx.Component:
+    """A client's details, read-only: shared by the client page and the task page."""
     return rx.data_list.root(
-        _detail("Business number", S.info.business_number),
-        _detail("Contact", S.info.contact_name),
-        _detail("Email", S.info.contact_email),
-        _detail("Phone", S.info.phone),
-        _detail("Address", S.info.address),
-        _detail("Notes", S.info.notes),
+        _detail("Business number", info.business_number),
+        _detail("Contact", info.contact_name),
+        _detail("Email", info.contact_email),
+        _detail("Phone", info.phone),
+        _detail("Address", info.address),
+        _detail("Notes", info.notes),
     )
 
 
@@ -88,14 +90,16 @@ def filing_table(rows) -> rx.Component:
                     rx.table.column_header_cell("Filing"),
                     rx.table.column_header_cell("Due"),
                     rx.table.column_header_cell("Status"),
-                    rx.table.column_header_cell("Open steps"),
+                    rx.table.column_header_cell(
+                        rx.cond(S.can_manage, "Open steps", "Your open steps")
+                    ),
                 )
             ),
             rx.table.body(
                 rx.foreach(
                     rows,
                     lambda f: rx.table.row(
-                        rx.table.cell(rx.link(f.title, href=f.url)),
+                        rx.table.cell(rx.cond(S.can_manage, rx.link(f.title, href=f.url), f.title)),
                         rx.table.cell(f.due_label),
                         rx.table.cell(status_badge(f.status_label, f.status)),
                         rx.table.cell(f.open_steps),
@@ -199,17 +203,26 @@ def _upload() -> rx.Component:
                 ),
                 rx.button(
                     "Upload",
-                    on_click=S.upload(
-                        rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=S.upload_progress)
-                    ),
-                    loading=S.uploading,
+                    on_click=[
+                        S.begin_upload,
+                        S.upload(
+                            rx.upload_files(
+                                upload_id=UPLOAD_ID, on_upload_progress=S.upload_progress
+                            )
+                        ),
+                    ],
                 ),
                 align="end",
                 width="100%",
             ),
             rx.cond(
                 S.uploading,
-                rx.progress(value=S.upload_percent, max=100, aria_label="Upload progress"),
+                rx.hstack(
+                    rx.progress(value=S.upload_percent, max=100, aria_label="Upload progress"),
+                    rx.text(S.upload_percent, "%", size="1", aria_live="polite"),
+                    width="100%",
+                    align="center",
+                ),
             ),
             spacing="3",
             width="100%",
@@ -249,7 +262,7 @@ def _compose() -> rx.Component:
     )
 
 
-def email_thread(rows, manage: bool) -> rx.Component:
+def email_thread(rows) -> rx.Component:
     def entry(mail) -> rx.Component:
         return rx.card(
             rx.vstack(
@@ -286,11 +299,11 @@ def email_thread(rows, manage: bool) -> rx.Component:
                         class_name="file-link",
                     ),
                 ),
-                _delete_with_confirm(
-                    "email", mail.id, "Delete email " + mail.subject, S.delete_email
-                )
-                if manage
-                else rx.fragment(),
+                _manage(
+                    _delete_with_confirm(
+                        "email", mail.id, "Delete email " + mail.subject, S.delete_email
+                    )
+                ),
                 spacing="2",
                 width="100%",
                 align="stretch",
@@ -305,29 +318,92 @@ def email_thread(rows, manage: bool) -> rx.Component:
     )
 
 
+def _manage(component: rx.Component) -> rx.Component:
+    """Rendered for staff only; the server refuses these events from anyone else anyway."""
+    return rx.cond(S.can_manage, component)
+
+
+def _threads() -> rx.Component:
+    """Each filing's discussion, for a bookkeeper (staff read them on the filing page)."""
+    return rx.foreach(
+        S.threads,
+        lambda thread: rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(thread.title, as_="h3", size="3"),
+                    rx.text(thread.status_label, size="1", color_scheme="gray"),
+                    align="baseline",
+                ),
+                discussion(
+                    S,
+                    posts=thread.posts,
+                    can_post=thread.can_post,
+                    on_post=S.post_thread,
+                    key="-" + thread.filing_id.to_string(),
+                    extra=hidden("filing_id", thread.filing_id),
+                ),
+                width="100%",
+                align="stretch",
+            ),
+            width="100%",
+        ),
+    )
+
+
+def _access() -> rx.Component:
+    """Why can they see it: the bookkeepers who can open this client, and through which step."""
+    return rx.cond(
+        S.access.length() > 0,
+        rx.el.ul(
+            rx.foreach(
+                S.access,
+                lambda a: rx.el.li(
+                    rx.text.strong(a.name),
+                    " through “",
+                    a.step_title,
+                    "” on ",
+                    rx.link(a.filing_title, href=a.filing_url),
+                ),
+            ),
+        ),
+        rx.text(
+            "No bookkeeper can open this client: none holds a step on an active filing.",
+            color_scheme="gray",
+        ),
+    )
+
+
 def client_page() -> rx.Component:
     return shell(
-        rx.hstack(rx.link("Clients", href="/clients"), rx.text("/"), aria_label="Breadcrumb"),
+        _manage(
+            rx.hstack(rx.link("Clients", href="/clients"), rx.text("/"), aria_label="Breadcrumb")
+        ),
         rx.hstack(
             rx.heading(S.info.name, as_="h1", size="6"),
             rx.spacer(),
-            rx.button("Edit client", variant="outline", on_click=S.toggle_edit),
+            _manage(rx.button("Edit client", variant="outline", on_click=S.toggle_edit)),
             align="center",
             width="100%",
         ),
         messages(S),
-        rx.cond(S.editing, _edit_form(), client_details()),
+        rx.cond(S.editing, _edit_form(), client_details(S.info)),
+        _manage(section("Bookkeepers who can see this client", _access())),
         section(
             "Filings",
-            _new_filing(),
+            _manage(_new_filing()),
             filing_table(S.filings),
-            actions=rx.button("New filing", variant="soft", on_click=S.toggle_add_filing),
+            actions=_manage(rx.button("New filing", variant="soft", on_click=S.toggle_add_filing)),
         ),
-        section("Documents", _upload(), document_list(S.documents, _document_controls)),
+        section(
+            "Documents",
+            _manage(_upload()),
+            document_list(S.documents, lambda doc: _manage(_document_controls(doc))),
+        ),
         section(
             "Emails",
-            _compose(),
-            email_thread(S.emails, manage=True),
-            actions=rx.button("Compose email", variant="soft", on_click=S.compose),
+            _manage(_compose()),
+            email_thread(S.emails),
+            actions=_manage(rx.button("Compose email", variant="soft", on_click=S.compose)),
         ),
+        rx.cond(S.can_manage, rx.fragment(), section("Discussions", _threads())),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import empty_state, field, messages, textarea_field
+from pages.components import empty_state, field, messages, pager, textarea_field
 from pages.layout import shell
 from state.clients import ClientsState as S
 
@@ -101,13 +101,5 @@ def clients_page() -> rx.Component:
                 rx.cond(S.search != "", "Try another search.", "Add your first client."),
             ),
         ),
-        rx.hstack(
-            rx.button("Previous", variant="soft", on_click=S.previous_page, disabled=S.page <= 1),
-            rx.text(
-                "Page ", S.page, " of ", S.pages, " · ", S.total, " clients", aria_live="polite"
-            ),
-            rx.button("Next", variant="soft", on_click=S.next_page, disabled=S.page >= S.pages),
-            align="center",
-            spacing="3",
-        ),
+        pager(S, "clients"),
     )

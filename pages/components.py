@@ -188,3 +188,33 @@ def counter(label: str, value, tone: str = "gray") -> rx.Component:
 
 def hidden(name: str, value) -> rx.Component:
     return rx.el.input(type="hidden", name=name, value=value)
+
+
+def pager(state, noun: str, *, back: str = "Previous", forward: str = "Next") -> rx.Component:
+    """Previous/next buttons and where the reader is, announced when it changes."""
+    return rx.hstack(
+        rx.button(back, variant="soft", on_click=state.previous_page, disabled=state.page <= 1),
+        rx.text(
+            "Page ",
+            state.page,
+            " of ",
+            state.pages,
+            " · ",
+            state.total,
+            f" {noun}",
+            aria_live="polite",
+        ),
+        rx.button(
+            forward, variant="soft", on_click=state.next_page, disabled=state.page >= state.pages
+        ),
+        align="center",
+        spacing="3",
+    )
+
+
+def active_badge(is_active) -> rx.Component:
+    return rx.cond(
+        is_active,
+        rx.badge("Active", color_scheme="green"),
+        rx.badge("Deactivated", color_scheme="gray"),
+    )

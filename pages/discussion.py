@@ -7,7 +7,11 @@ import reflex as rx
 from pages.components import textarea_field
 
 
-def discussion(state, *, posts=None, can_post=None, on_post=None, key: str = "") -> rx.Component:
+def discussion(
+    state, *, posts=None, can_post=None, on_post=None, key: str = "", extra=None
+) -> rx.Component:
+    """The thread and its post box. `extra` rides along in the form (a hidden filing id when
+    several threads share one page)."""
     posts = state.posts if posts is None else posts
     can_post = state.can_post if can_post is None else can_post
     on_post = state.post if on_post is None else on_post
@@ -39,7 +43,8 @@ def discussion(state, *, posts=None, can_post=None, on_post=None, key: str = "")
         rx.cond(
             can_post,
             rx.form(
-                textarea_field("Write a message", name="body", id=f"post-body{key}", rows=2),
+                extra if extra is not None else rx.fragment(),
+                textarea_field("Write a message", name="body", id="post-body" + key, rows=2),
                 rx.button("Post message", type="submit", margin_top="0.5em"),
                 on_submit=on_post,
                 reset_on_submit=True,

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import reflex as rx
 
+from pages.audit import audit_page
+from pages.bookkeepers import bookkeepers_page
 from pages.client import client_page
 from pages.clients import clients_page
 from pages.filing import filing_page
@@ -16,8 +18,11 @@ from pages.not_found import not_found_page
 from pages.password import password_page
 from pages.settings import settings_page
 from pages.staff import staff_page
+from pages.task import task_page
 from pages.tasks import tasks_page
 from portal import routes
+from state.audit import AuditState
+from state.bookkeepers import BookkeepersState
 from state.client import ClientState
 from state.clients import ClientsState
 from state.filing import FilingState
@@ -25,6 +30,7 @@ from state.home import HomeState
 from state.settings import SettingsState
 from state.signin import SignInState
 from state.staff import StaffState
+from state.task import TaskState
 from state.tasks import TasksState
 
 
@@ -41,11 +47,14 @@ PAGES = (
     Page(routes.CHANGE_PASSWORD, "Choose a new password", password_page),
     Page(routes.HOME, "Firm home", home_page, (HomeState.load,)),
     Page(routes.TASKS, "My tasks", tasks_page, (TasksState.load,)),
+    Page(routes.TASK, "Task", task_page, (TaskState.load,)),
     Page(routes.CLIENTS, "Clients", clients_page, (ClientsState.load,)),
     Page(routes.CLIENT, "Client", client_page, (ClientState.load,)),
     Page(routes.FILING, "Filing", filing_page, (FilingState.load,)),
     Page(routes.STAFF, "Staff", staff_page, (StaffState.load,)),
     Page(routes.SETTINGS, "Settings", settings_page, (SettingsState.load,)),
+    Page(routes.BOOKKEEPERS, "Bookkeepers", bookkeepers_page, (BookkeepersState.load,)),
+    Page(routes.AUDIT, "Audit log", audit_page, (AuditState.load,)),
 )
 
 NOT_FOUND = Page("404", "Not found", not_found_page)

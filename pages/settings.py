@@ -10,10 +10,9 @@ from pages.staff import people_table
 from state.settings import SettingsState as S
 
 
-def _login_actions(person) -> rx.Component:
-    return rx.cond(
-        person.is_me,
-        rx.text("You", size="1", color_scheme="gray"),
+def login_actions(state, person, *, reset: bool = True) -> rx.Component:
+    """Deactivate or reactivate a login, and reset its password: settings and bookkeepers."""
+    return rx.hstack(
         rx.cond(
             person.is_active,
             rx.button(
@@ -21,17 +20,33 @@ def _login_actions(person) -> rx.Component:
                 size="1",
                 variant="soft",
                 color_scheme="red",
-                on_click=S.set_active(person.id, False),
+                on_click=state.set_active(person.id, False),
                 aria_label="Deactivate " + person.name,
             ),
             rx.button(
                 "Reactivate",
                 size="1",
                 variant="soft",
-                on_click=S.set_active(person.id, True),
+                on_click=state.set_active(person.id, True),
                 aria_label="Reactivate " + person.name,
             ),
         ),
+        rx.button(
+            "Reset password",
+            size="1",
+            variant="soft",
+            on_click=state.reset_password(person.id),
+            aria_label="Reset the password of " + person.name,
+        )
+        if reset
+        else rx.fragment(),
+        spacing="2",
+    )
+
+
+def _staff_actions(person) -> rx.Component:
+    return rx.cond(
+        person.is_me, rx.text("You", size="1", color_scheme="gray"), login_actions(S, person)
     )
 
 
@@ -129,6 +144,6 @@ def settings_page() -> rx.Component:
                 ),
                 width="100%",
             ),
-            people_table(S.people, _login_actions),
+            people_table(S.people, _staff_actions),
         ),
     )

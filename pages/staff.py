@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import messages
+from pages.components import active_badge, messages
 from pages.layout import shell
 from state.staff import StaffState as S
 
@@ -23,13 +23,7 @@ def people_table(rows, actions=None) -> rx.Component:
                     rx.table.cell(p.name),
                     rx.table.cell(p.email),
                     rx.table.cell(p.role_label),
-                    rx.table.cell(
-                        rx.cond(
-                            p.is_active,
-                            rx.badge("Active", color_scheme="green"),
-                            rx.badge("Deactivated", color_scheme="gray"),
-                        )
-                    ),
+                    rx.table.cell(active_badge(p.is_active)),
                     rx.table.cell(p.last_sign_in),
                     *([rx.table.cell(actions(p))] if actions else []),
                 ),

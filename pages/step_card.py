@@ -129,15 +129,61 @@ def time_log(step, state) -> rx.Component:
             rx.table.cell(
                 rx.cond(
                     row.mine,
-                    rx.button(
-                        "Delete",
-                        variant="ghost",
-                        size="1",
-                        color_scheme="red",
-                        on_click=state.delete_time(row.id),
-                        aria_label="Delete time entry of " + row.work_date_label,
+                    rx.hstack(
+                        rx.button(
+                            "Edit",
+                            variant="ghost",
+                            size="1",
+                            on_click=state.start_edit_time(row.id),
+                            aria_label="Edit time entry of " + row.work_date_label,
+                        ),
+                        rx.button(
+                            "Delete",
+                            variant="ghost",
+                            size="1",
+                            color_scheme="red",
+                            on_click=state.delete_time(row.id),
+                            aria_label="Delete time entry of " + row.work_date_label,
+                        ),
                     ),
                 )
+            ),
+        )
+
+    def edit_form(row) -> rx.Component:
+        return rx.cond(
+            state.editing_entry == row.id,
+            rx.form(
+                hidden("entry_id", row.id),
+                rx.hstack(
+                    field(
+                        "Time spent",
+                        name="minutes",
+                        default_value=row.minutes_label,
+                        id="edit-minutes-" + row.id.to_string(),
+                    ),
+                    field(
+                        "Date",
+                        name="work_date",
+                        type="date",
+                        default_value=row.work_date_iso,
+                        id="edit-date-" + row.id.to_string(),
+                    ),
+                    field(
+                        "Note",
+                        name="note",
+                        default_value=row.note,
+                        id="edit-note-" + row.id.to_string(),
+                    ),
+                    rx.button("Save time", type="submit"),
+                    rx.button(
+                        "Cancel", type="button", variant="soft", on_click=state.cancel_edit_time
+                    ),
+                    align="end",
+                    wrap="wrap",
+                ),
+                on_submit=state.update_time,
+                aria_label="Edit time entry",
             ),
         )
 
@@ -164,6 +210,7 @@ def time_log(step, state) -> rx.Component:
                 width="100%",
             ),
         ),
+        rx.foreach(step.time, edit_form),
         rx.form(
             hidden("step_id", step.id),
             rx.hstack(

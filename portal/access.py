@@ -79,12 +79,6 @@ _SIGNED_OUT_EVENTS = _union(
 
 _PASSWORD_CHANGE_EVENTS = _union(REFLEX_INTERNAL, _SIGNED_IN)
 
-_BOOKKEEPER_EVENTS = _union(
-    REFLEX_INTERNAL,
-    _SIGNED_IN,
-    _handlers("state.tasks.TasksState", "load"),
-)
-
 # The work anyone assigned to a step may do on it, on whichever page mixes it in.
 STEP_WORK = (
     "set_step_status",
@@ -92,9 +86,29 @@ STEP_WORK = (
     "cancel_waiting",
     "tick",
     "log_time",
+    "start_edit_time",
+    "cancel_edit_time",
     "update_time",
     "delete_time",
     "add_comment",
+)
+
+# Their own tasks, their own steps' work, and reading the clients behind them. Nothing that
+# files, uploads, sends, deletes, assigns or sets dates: those handlers are staff-only below.
+_BOOKKEEPER_EVENTS = _union(
+    REFLEX_INTERNAL,
+    _SIGNED_IN,
+    _handlers(
+        "state.tasks.TasksState",
+        "load",
+        "filter_status",
+        "filter_client",
+        "sort_by",
+        "next_page",
+        "previous_page",
+    ),
+    _handlers("state.task.TaskState", "load", "post", *STEP_WORK),
+    _handlers("state.client.ClientState", "load", "post_thread"),
 )
 
 _STAFF_EVENTS = _union(
@@ -119,6 +133,7 @@ _STAFF_EVENTS = _union(
         "toggle_add_filing",
         "create_filing",
         "choose_upload_filing",
+        "begin_upload",
         "upload_progress",
         "upload",
         "ask_delete",
@@ -162,7 +177,24 @@ _ADMIN_EVENTS = _union(
         "save_modules",
         "create_login",
         "set_active",
+        "reset_password",
         "dismiss_password",
+    ),
+    _handlers(
+        "state.bookkeepers.BookkeepersState",
+        "load",
+        "create_login",
+        "set_active",
+        "reset_password",
+        "dismiss_password",
+    ),
+    _handlers(
+        "state.audit.AuditState",
+        "load",
+        "filter_person",
+        "filter_client",
+        "next_page",
+        "previous_page",
     ),
 )
 
@@ -189,9 +221,11 @@ _STAFF_ROUTES = frozenset(
 ROUTES: dict[Role, frozenset[str]] = {
     Role.SIGNED_OUT: frozenset({routes.LOGIN, routes.NOT_FOUND}),
     Role.PASSWORD_CHANGE: frozenset({routes.CHANGE_PASSWORD, routes.NOT_FOUND}),
-    Role.BOOKKEEPER: frozenset({routes.TASKS, routes.CHANGE_PASSWORD, routes.NOT_FOUND}),
+    Role.BOOKKEEPER: frozenset(
+        {routes.TASKS, routes.TASK, routes.CLIENT, routes.CHANGE_PASSWORD, routes.NOT_FOUND}
+    ),
     Role.STAFF: _STAFF_ROUTES,
-    Role.ADMIN: _STAFF_ROUTES | {routes.SETTINGS},
+    Role.ADMIN: _STAFF_ROUTES | {routes.SETTINGS, routes.BOOKKEEPERS, routes.AUDIT},
 }
 
 LANDING: dict[Role, str] = {

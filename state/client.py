@@ -1,17 +1,19 @@
-"""A client's page. Staff get every control; a bookkeeper in scope reads it (later issues add
-their read-only view); the data held here is only ever what the service let through."""
+"""A client's page. Staff get every control; a bookkeeper in scope reads it and posts to the
+discussions of filings their steps are on. The data held here is only ever what the service
+let through for the acting user."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from portal import routes
-from portal.services import clients, documents, emails, workspace
+from portal.services import clients, discussion, documents, emails, workspace
 from portal.services import filings as filing_service
 from portal.services.clients import ClientInfo, FilingRow
 from portal.services.documents import DocumentRow, IncomingFile
 from portal.services.emails import EmailRow
 from portal.services.errors import NotFound, ServiceError
+from portal.services.workspace import AccessPath, Thread
 from state.page import PageMixin
 from state.session import SessionState, call, call_in_thread
 
@@ -20,7 +22,11 @@ UPLOAD_ID = "client-documents"
 
 class ClientState(PageMixin, SessionState):
     info: ClientInfo = ClientInfo()
+    # Staff get the controls; a bookkeeper's page renders none (and the server refuses them).
+    can_manage: bool = False
     filings: list[FilingRow] = []
+    threads: list[Thread] = []
+    access: list[AccessPath] = []
     documents: list[DocumentRow] = []
     emails: list[EmailRow] = []
     kinds: list[str] = list(filing_service.FILING_KINDS)
@@ -50,7 +56,10 @@ class ClientState(PageMixin, SessionState):
 
     def _show(self, page: workspace.ClientPage) -> None:
         self.info = page.info
+        self.can_manage = page.can_manage
         self.filings = page.filings
+        self.threads = page.threads
+        self.access = page.access
         self.documents = page.documents
         self.emails = page.emails
 
@@ -101,6 +110,11 @@ class ClientState(PageMixin, SessionState):
             return
         return rx.redirect(routes.filing(filing_id))
 
+    @rx.event
+    def post_thread(self, form: dict):
+        if (fid := self._id(form.get("filing_id"))) is not None:
+            self._act(discussion.add_post, filing_id=fid, body=form.get("body"))
+
     # Documents.
 
     @rx.event
@@ -108,23 +122,43 @@ class ClientState(PageMixin, SessionState):
         self.upload_filing = str(value or "")
 
     @rx.event
+    def begin_upload(self):
+        self.upload_percent = 0
+        self.uploading = True
+
+    @rx.event
     def upload_progress(self, progress: dict):
+        """Progress reports can arrive after the upload itself finished, so they only ever
+        move the bar forward, and never reopen an upload that is over."""
         try:
-            self.upload_percent = max(0, min(100, round(float(progress["progress"]) * 100)))
+            percent = max(0, min(100, round(float(progress["progress"]) * 100)))
         except (KeyError, TypeError, ValueError):
             return
-        self.uploading = self.upload_percent < 100
+        if self.uploading and percent > self.upload_percent:
+            self.upload_percent = percent
 
     @rx.event
     async def upload(self, files: list[rx.UploadFile]):
         self.error = ""
         self.notice = ""
+        try:
+            stored = await self._store(files)
+        finally:
+            self.uploading = False
+            self.upload_percent = 100
+        if stored:
+            self._refresh()
+            self.notice = f"{stored} document{'s' if stored != 1 else ''} uploaded."
+            yield rx.clear_selected_files(UPLOAD_ID)
+
+    async def _store(self, files: list[rx.UploadFile]) -> int:
+        """Hand the files to the document service; the number stored, 0 when refused."""
         ok, filing_id = self._pick(self.upload_filing)
         if not ok:
-            return
+            return 0
         if not files:
             self.error = "Choose at least one file to upload."
-            return
+            return 0
         incoming = [IncomingFile(name=f.filename or "", stream=f.file) for f in files]
         try:
             await call_in_thread(
@@ -135,16 +169,11 @@ class ClientState(PageMixin, SessionState):
             )
         except NotFound:
             self._after_not_found()
-            return
+            return 0
         except ServiceError as exc:
             self.error = exc.message
-            return
-        finally:
-            self.uploading = False
-        self._refresh()
-        count = len(incoming)
-        self.notice = f"{count} document{'s' if count != 1 else ''} uploaded."
-        yield rx.clear_selected_files(UPLOAD_ID)
+            return 0
+        return len(incoming)
 
     @rx.event
     def ask_delete(self, kind: str, record_id: int):

@@ -8,15 +8,12 @@ from portal import routes
 from portal.services import clients
 from portal.services.clients import ClientRow
 from portal.services.errors import ServiceError
-from state.page import PageMixin
+from state.page import PagedMixin
 from state.session import SessionState, call
 
 
-class ClientsState(PageMixin, SessionState):
+class ClientsState(PagedMixin, SessionState):
     rows: list[ClientRow] = []
-    total: int = 0
-    page: int = 1
-    pages: int = 1
     search: str = ""
     adding: bool = False
 
@@ -33,22 +30,12 @@ class ClientsState(PageMixin, SessionState):
             return
         self.error = ""
         self.rows = result.rows
-        self.total = result.total
-        self.page = result.page
-        self.pages = result.pages
+        self._paged(result)
 
     @rx.event
     def find(self, form: dict):
         self.search = str(form.get("q") or "")[:100]
         self._fetch(1)
-
-    @rx.event
-    def next_page(self):
-        self._fetch(self.page + 1)
-
-    @rx.event
-    def previous_page(self):
-        self._fetch(self.page - 1)
 
     @rx.event
     def toggle_add(self):

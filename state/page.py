@@ -80,3 +80,27 @@ class PageMixin(rx.State, mixin=True):
             return True, None
         ident = self._id(value)
         return ident is not None, ident
+
+
+class PagedMixin(PageMixin, mixin=True):
+    """A list shown a page at a time. Each page state defines `_fetch(page)`."""
+
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+
+    def _fetch(self, page: int) -> None:
+        """Load the given page of the list; each page state defines it."""
+
+    def _paged(self, result) -> None:
+        self.total = result.total
+        self.page = result.page
+        self.pages = result.pages
+
+    @rx.event
+    def next_page(self):
+        self._fetch(self.page + 1)
+
+    @rx.event
+    def previous_page(self):
+        self._fetch(self.page - 1)

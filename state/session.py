@@ -11,8 +11,7 @@ import reflex as rx
 
 from portal import access, routes
 from portal.auth import acting, require_acting
-from portal.db import unit_of_work
-from portal.services import accounts
+from portal.services import accounts, runner
 
 T = TypeVar("T")
 
@@ -37,8 +36,7 @@ SIGN_OUT_SCRIPT = (
 
 def call(fn: Callable[..., T], /, **kwargs: Any) -> T:
     """Run one service call in its own unit of work, as the user the boundary verified."""
-    with unit_of_work() as session:
-        return fn(session=session, actor=require_acting(), **kwargs)
+    return runner.perform(fn, actor=require_acting(), **kwargs)
 
 
 async def call_in_thread(fn: Callable[..., T], /, **kwargs: Any) -> T:

@@ -15,6 +15,8 @@ from state.page import PageMixin
 class StepWorkMixin(PageMixin, mixin=True):
     # The step whose "waiting on client" reason form is open.
     waiting_step: int = 0
+    # The person's own time entry being edited.
+    editing_entry: int = 0
 
     @rx.event
     def set_step_status(self, step_id: int, status: str):
@@ -57,16 +59,24 @@ class StepWorkMixin(PageMixin, mixin=True):
             )
 
     @rx.event
+    def start_edit_time(self, entry_id: int):
+        self.editing_entry = self._id(entry_id) or 0
+
+    @rx.event
+    def cancel_edit_time(self):
+        self.editing_entry = 0
+
+    @rx.event
     def update_time(self, form: dict):
-        if (eid := self._id(form.get("entry_id"))) is not None:
-            self._act(
-                steps.update_time_entry,
-                entry_id=eid,
-                minutes=form.get("minutes"),
-                work_date=form.get("work_date"),
-                note=form.get("note"),
-                success="Time entry updated.",
-            )
+        if (eid := self._id(form.get("entry_id"))) is not None and self._act(
+            steps.update_time_entry,
+            entry_id=eid,
+            minutes=form.get("minutes"),
+            work_date=form.get("work_date"),
+            note=form.get("note"),
+            success="Time entry updated.",
+        ):
+            self.editing_entry = 0
 
     @rx.event
     def delete_time(self, entry_id: int):

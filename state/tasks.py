@@ -1,13 +1,64 @@
-"""My Tasks: a bookkeeper's own steps on active filings."""
+"""My Tasks: a bookkeeper's own steps on active filings, with counters, filters and paging."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from state.session import SessionState
+from portal.services import tasks
+from portal.services.errors import ServiceError
+from portal.services.tasks import ClientOption, TaskRow
+from state.page import PagedMixin
+from state.session import SessionState, call
 
 
-class TasksState(SessionState):
+class TasksState(PagedMixin, SessionState):
+    rows: list[TaskRow] = []
+    assigned: int = 0
+    due_soon: int = 0
+    overdue: int = 0
+    client_options: list[ClientOption] = []
+    status_filter: str = ""
+    client_filter: str = ""
+    sort: str = "due"
+
     @rx.event
     def load(self):
-        """Filled by the portal work: the bookkeeper's steps with counters and filters."""
+        self._fetch(1)
+
+    def _fetch(self, page: int) -> None:
+        ok, client_id = self._pick(self.client_filter)
+        if not ok:
+            return
+        try:
+            result = call(
+                tasks.my_tasks,
+                status=self.status_filter,
+                client_id=client_id,
+                sort=self.sort,
+                page=page,
+            )
+        except ServiceError as exc:
+            self.error = exc.message
+            return
+        self.error = ""
+        self.rows = result.rows
+        self.assigned = result.assigned
+        self.due_soon = result.due_soon
+        self.overdue = result.overdue
+        self.client_options = result.clients
+        self._paged(result)
+
+    @rx.event
+    def filter_status(self, value: str):
+        self.status_filter = str(value or "")[:40]
+        self._fetch(1)
+
+    @rx.event
+    def filter_client(self, value: str):
+        self.client_filter = str(value or "")[:20]
+        self._fetch(1)
+
+    @rx.event
+    def sort_by(self, value: str):
+        self.sort = str(value or "due")[:20]
+        self._fetch(1)

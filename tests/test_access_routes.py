@@ -17,6 +17,9 @@ SIGNED_OUT, BK, STAFF, ADMIN = Role.SIGNED_OUT, Role.BOOKKEEPER, Role.STAFF, Rol
         (SIGNED_OUT, routes.TASKS, False),
         (BK, routes.TASKS, True),
         (BK, routes.CLIENTS, False),
+        (BK, routes.CLIENT, True),
+        (BK, routes.TASK, True),
+        (BK, routes.FILING, False),
         (BK, routes.STAFF, False),
         (BK, routes.SETTINGS, False),
         (BK, routes.AUDIT, False),
@@ -58,7 +61,9 @@ def test_must_change_password_comes_before_anything_else():
 @pytest.mark.parametrize(
     ("next_path", "role", "expected"),
     [
-        ("/tasks?status=todo", BK, "/tasks?status=todo"),
+        ("/tasks/5", BK, "/tasks/5"),
+        ("/clients/3", BK, "/clients/3"),
+        ("/clients", BK, routes.TASKS),
         ("/staff", BK, routes.TASKS),
         ("//evil.example/x", BK, routes.TASKS),
         ("https://evil.example", STAFF, routes.HOME),

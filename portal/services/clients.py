@@ -181,9 +181,10 @@ def client_filings(
     """Every filing of a client in scope, newest due first (read-only for bookkeepers)."""
     today = today or date.today()
     client = load(session, actor, client_id)
+    # For a bookkeeper this counts only their own steps: counts come from the scoped query.
     open_steps = (
         select(Step.filing_id, func.count().label("n"))
-        .where(Step.firm_id == client.firm_id, Step.status != StepStatus.DONE.value)
+        .where(scope.step_visible(actor), Step.status != StepStatus.DONE.value)
         .group_by(Step.filing_id)
         .subquery()
     )

@@ -65,15 +65,21 @@ def load(session: Session, actor: Actor, filing_id: int) -> Filing:
     return filing
 
 
-def header(session: Session, filing: Filing, today: date | None = None) -> FilingHeader:
+def header(
+    session: Session, filing: Filing, actor: Actor, today: date | None = None
+) -> FilingHeader:
+    """The filing as a page shows it. Reviewer and approver are staff matters: a bookkeeper's
+    copy leaves them out."""
     today = today or date.today()
     client = session.get(Client, filing.client_id)
-    names = {
-        u.id: u.name
-        for u in session.exec(
-            select(User).where(User.id.in_([filing.reviewer_id or 0, filing.approver_id or 0]))
-        )
-    }
+    names = {}
+    if scope.is_staff(actor):
+        names = {
+            u.id: u.name
+            for u in session.exec(
+                select(User).where(User.id.in_([filing.reviewer_id or 0, filing.approver_id or 0]))
+            )
+        }
     title = display.filing_title(filing.kind, filing.period)
     return FilingHeader(
         id=filing.id,
@@ -89,15 +95,15 @@ def header(session: Session, filing: Filing, today: date | None = None) -> Filin
         status=filing.status,
         status_label=display.FILING_STATUS_LABELS.get(filing.status, filing.status),
         is_active=filing.status in ACTIVE_FILING_STATUSES,
-        reviewer_id=filing.reviewer_id or 0,
+        reviewer_id=(filing.reviewer_id or 0) if names else 0,
         reviewer_name=names.get(filing.reviewer_id, ""),
-        approver_id=filing.approver_id or 0,
+        approver_id=(filing.approver_id or 0) if names else 0,
         approver_name=names.get(filing.approver_id, ""),
     )
 
 
 def get_filing(*, session: Session, actor: Actor, filing_id: int) -> FilingHeader:
-    return header(session, load(session, actor, filing_id))
+    return header(session, load(session, actor, filing_id), actor)
 
 
 def parse_kind(value: object) -> str:
@@ -215,7 +221,7 @@ def change_status(*, session: Session, actor: Actor, filing_id: int, action: str
         client_id=filing.client_id,
         detail=display.filing_title(filing.kind, filing.period),
     )
-    return header(session, filing)
+    return header(session, filing, actor)
 
 
 def set_reviewer(

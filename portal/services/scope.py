@@ -123,3 +123,28 @@ def may_post_on_filing(actor: Actor, filing_id) -> ColumnElement[bool]:
             ),
         )
     return false()
+
+
+def access_paths(session, actor: Actor, client_id: int) -> list[tuple[User, Step, Filing]]:
+    """Which bookkeepers can open this client right now, and through which step: the rule
+    itself, read the other way round. Staff only."""
+    require_staff(actor)
+    return list(
+        session.execute(
+            select(User, Step, Filing)
+            .join(Step, Step.assignee_id == User.id)
+            .join(Filing, Filing.id == Step.filing_id)
+            .join(Firm, Firm.id == User.firm_id)
+            .where(
+                Filing.client_id == client_id,
+                Filing.firm_id == actor.firm_id,
+                Filing.status.in_(ACTIVE_FILING_STATUSES),
+                User.firm_id == actor.firm_id,
+                User.role == UserRole.BOOKKEEPER.value,
+                User.is_active.is_(True),
+                Firm.filing_steps_enabled.is_(True),
+                Firm.portal_enabled.is_(True),
+            )
+            .order_by(User.name, Filing.id, Step.position, Step.id)
+        ).all()
+    )

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from models import SEAT_ROLES, Firm, User, UserRole, utcnow
+from models import (
+    ACTIVE_FILING_STATUSES,
+    SEAT_ROLES,
+    Filing,
+    Firm,
+    Step,
+    StepStatus,
+    User,
+    UserRole,
+    utcnow,
+)
 from portal.auth import Actor, hash_password, password_problem
 from portal.db import serialize_on
 from portal.services import audit, display, inputs, scope, sessions
@@ -30,6 +40,16 @@ class PersonRow:
     is_active: bool = True
     last_sign_in: str = ""
     is_me: bool = False
+
+
+@dataclass(frozen=True)
+class BookkeeperRow:
+    id: int = 0
+    name: str = ""
+    email: str = ""
+    is_active: bool = True
+    last_sign_in: str = ""
+    open_steps: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,6 +91,39 @@ def list_staff(*, session: Session, actor: Actor) -> list[PersonRow]:
         .order_by(User.is_active.desc(), User.name)
     ).all()
     return [_row(u, actor) for u in users]
+
+
+def list_bookkeepers(*, session: Session, actor: Actor) -> list[BookkeeperRow]:
+    """The firm's bookkeeper logins, each with the open steps on active filings they hold."""
+    scope.require_admin(actor)
+    open_steps = (
+        select(Step.assignee_id, func.count().label("n"))
+        .join(Filing, Filing.id == Step.filing_id)
+        .where(
+            Step.firm_id == actor.firm_id,
+            Step.status != StepStatus.DONE.value,
+            Filing.status.in_(ACTIVE_FILING_STATUSES),
+        )
+        .group_by(Step.assignee_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(User, func.coalesce(open_steps.c.n, 0))
+        .outerjoin(open_steps, open_steps.c.assignee_id == User.id)
+        .where(User.firm_id == actor.firm_id, User.role == UserRole.BOOKKEEPER.value)
+        .order_by(User.is_active.desc(), User.name)
+    ).all()
+    return [
+        BookkeeperRow(
+            id=user.id,
+            name=user.name,
+            email=user.email,
+            is_active=user.is_active,
+            last_sign_in=display.moment(user.last_sign_in_at) or "Never",
+            open_steps=n,
+        )
+        for user, n in rows
+    ]
 
 
 def seats_used(session: Session, firm_id: int) -> int:

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from portal import routes
 from portal.auth import Actor
 from portal.services import (
     clients,
     discussion,
+    display,
     documents,
     emails,
     filings,
@@ -52,18 +54,95 @@ def filing_page(*, session: Session, actor: Actor, filing_id: int) -> FilingPage
 
 
 @dataclass(frozen=True)
+class Thread:
+    """One filing's discussion as it appears on a client's page."""
+
+    filing_id: int = 0
+    title: str = ""
+    status_label: str = ""
+    posts: list[discussion.PostView] = field(default_factory=list)
+    can_post: bool = False
+
+
+@dataclass(frozen=True)
+class AccessPath:
+    """A bookkeeper who can open the client, and the step that lets them."""
+
+    name: str = ""
+    step_title: str = ""
+    filing_title: str = ""
+    filing_url: str = ""
+
+
+@dataclass(frozen=True)
 class ClientPage:
     info: clients.ClientInfo
+    can_manage: bool = False
     filings: list[clients.FilingRow] = field(default_factory=list)
     documents: list[documents.DocumentRow] = field(default_factory=list)
     emails: list[emails.EmailRow] = field(default_factory=list)
+    threads: list[Thread] = field(default_factory=list)
+    access: list[AccessPath] = field(default_factory=list)
 
 
 def client_page(*, session: Session, actor: Actor, client_id: int) -> ClientPage:
-    """A client's page: staff see it all with controls; a bookkeeper in scope reads it."""
+    """A client's page. Staff get everything plus who can see the client and why; a
+    bookkeeper in scope reads it, with each filing's discussion, which staff read on the
+    filing page instead."""
+    info = clients.get_client(session=session, actor=actor, client_id=client_id)
+    filing_rows = clients.client_filings(session=session, actor=actor, client_id=client_id)
+    staff = scope.is_staff(actor)
+    threads = []
+    if not staff:
+        threads = [
+            Thread(
+                filing_id=f.id,
+                title=f.title,
+                status_label=f.status_label,
+                posts=discussion.list_posts(session=session, actor=actor, filing_id=f.id),
+                can_post=discussion.can_post(session=session, actor=actor, filing_id=f.id),
+            )
+            for f in filing_rows
+        ]
+    access = []
+    if staff:
+        access = [
+            AccessPath(
+                name=user.name,
+                step_title=step.title,
+                filing_title=display.filing_title(filing.kind, filing.period),
+                filing_url=routes.filing(filing.id),
+            )
+            for user, step, filing in scope.access_paths(session, actor, client_id)
+        ]
     return ClientPage(
-        info=clients.get_client(session=session, actor=actor, client_id=client_id),
-        filings=clients.client_filings(session=session, actor=actor, client_id=client_id),
+        info=info,
+        can_manage=staff,
+        filings=filing_rows,
         documents=documents.list_documents(session=session, actor=actor, client_id=client_id),
         emails=emails.list_emails(session=session, actor=actor, client_id=client_id),
+        threads=threads,
+        access=access,
+    )
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    step: steps.StepView
+    filing: filings.FilingHeader
+    client: clients.ClientInfo
+    posts: list[discussion.PostView] = field(default_factory=list)
+    can_post: bool = False
+
+
+def task_page(*, session: Session, actor: Actor, step_id: int) -> TaskPage:
+    """One of the person's own steps with its filing and client beside it, read-only."""
+    step = steps.get_step(session=session, actor=actor, step_id=step_id)
+    header = filings.get_filing(session=session, actor=actor, filing_id=step.filing_id)
+    return TaskPage(
+        step=step,
+        filing=header,
+        client=clients.get_client(session=session, actor=actor, client_id=header.client_id),
+        posts=discussion.list_posts(session=session, actor=actor, filing_id=header.id),
+        can_post=discussion.can_post(session=session, actor=actor, filing_id=header.id),
     )

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
             ADMIN_PASSWORD,
             r"/$",
             "Firm home",
-            ["Home", "Clients", "Staff", "Settings"],
+            ["Home", "Clients", "Staff", "Bookkeepers", "Settings", "Audit log"],
         ),
         (
             "sam@demo-practice.example",

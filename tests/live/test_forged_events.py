@@ -65,6 +65,10 @@ def check_refusals(
         if not any(expect_event(e) for u in updates for e in u.events):
             problems.append(f"{key}: no refusal came back ({updates})")
     assert problems == []
+    refusals = sum(
+        1 for key in forbidden for u in answers[key] for e in u.events if expect_event(e)
+    )
+    assert refusals == len(forbidden), "each forged event must get exactly one refusal"
     assert after_state == before_state
     assert snapshot(live_app.database_url) == before_db
     audited = [row["detail"] for row in audit_rows(live_app.database_url, audit_from)]

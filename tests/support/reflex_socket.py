@@ -99,10 +99,16 @@ class ReflexSocket:
     async def call(
         self, name: str, payload: dict | None = None, *, path: str = "/"
     ) -> list[Update]:
-        """Send one event and return every update that arrived in answer to it."""
+        """Send one event and return every update that arrived in answer to it: wait for the
+        first answer, then until the server falls quiet."""
         start = len(self.updates)
+        self._arrived.clear()
         await self.send(name, payload, path=path)
-        await self.settle()
+        try:
+            await asyncio.wait_for(self._arrived.wait(), 5)
+        except TimeoutError:
+            return self.updates[start:]
+        await self.settle(quiet=0.15)
         return self.updates[start:]
 
     def merged_delta(self) -> dict[str, dict[str, Any]]:

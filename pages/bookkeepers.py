@@ -1,0 +1,105 @@
+"""Admin: bookkeeper logins, which never take a staff seat."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pages.components import active_badge, empty_state, field, messages, section
+from pages.layout import shell
+from pages.settings import generated_password_notice, login_actions
+from state.bookkeepers import BookkeepersState as S
+
+
+def _table() -> rx.Component:
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                *[
+                    rx.table.column_header_cell(h)
+                    for h in ("Name", "Email", "Status", "Last sign-in", "Open steps", "Actions")
+                ]
+            )
+        ),
+        rx.table.body(
+            rx.foreach(
+                S.bookkeepers,
+                lambda p: rx.table.row(
+                    rx.table.cell(p.name),
+                    rx.table.cell(p.email),
+                    rx.table.cell(active_badge(p.is_active)),
+                    rx.table.cell(p.last_sign_in),
+                    rx.table.cell(p.open_steps),
+                    rx.table.cell(login_actions(S, p)),
+                ),
+            )
+        ),
+        width="100%",
+    )
+
+
+def _add_form() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.heading("Add a bookkeeper login", as_="h3", size="3"),
+            rx.hstack(
+                field("Name", name="name", id="bk-name"),
+                field("Email", name="email", type="email", id="bk-email"),
+                field(
+                    "Temporary password",
+                    name="password",
+                    type="password",
+                    autocomplete="new-password",
+                    id="bk-password",
+                    hint="Leave empty to generate one.",
+                ),
+                align="start",
+                wrap="wrap",
+                width="100%",
+            ),
+            rx.button("Add bookkeeper", type="submit", margin_top="0.5em"),
+            on_submit=S.create_login,
+            reset_on_submit=True,
+            aria_label="Add a bookkeeper login",
+            no_validate=True,
+        ),
+        width="100%",
+    )
+
+
+def bookkeepers_page() -> rx.Component:
+    return shell(
+        rx.heading("Bookkeepers", as_="h1", size="6"),
+        rx.text(
+            "Staff seats: ",
+            rx.text.strong(S.plan.seats_used, " of ", S.plan.staff_seats, " used"),
+            " · Bookkeeper logins: ",
+            rx.text.strong("unlimited"),
+            " (they never take a seat)",
+        ),
+        messages(S),
+        rx.cond(
+            S.plan.portal_enabled,
+            rx.fragment(),
+            rx.callout(
+                rx.text(
+                    "The Bookkeeper Portal add-on is off, so bookkeepers cannot sign in and "
+                    "cannot be assigned steps. To turn it on, open ",
+                    rx.link("Settings", href="/settings"),
+                    ", tick “Bookkeeper Portal add-on” (it needs Filing Steps) and save.",
+                ),
+                icon="info",
+                color_scheme="amber",
+                role="status",
+            ),
+        ),
+        generated_password_notice(S),
+        rx.cond(S.plan.portal_enabled, _add_form()),
+        section(
+            "Logins",
+            rx.cond(
+                S.bookkeepers.length() > 0,
+                _table(),
+                empty_state("No bookkeepers yet", "Add a login to bring someone on."),
+            ),
+        ),
+    )

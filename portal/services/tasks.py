@@ -1,0 +1,159 @@
+"""My Tasks: a person's own steps on active filings, with the dashboard counters.
+
+Every number here (counters, the client filter, the total) comes from the same scoped query
+as the list itself, never from the whole table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus
+from portal import routes
+from portal.auth import Actor
+from portal.services import display, scope
+from portal.services.errors import Invalid
+
+PAGE_SIZE = 20
+SORTS = ("due", "due_desc", "client")
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    step_id: int = 0
+    title: str = ""
+    client_name: str = ""
+    filing_kind: str = ""
+    filing_title: str = ""
+    due_label: str = ""
+    due_state: str = ""
+    status: str = ""
+    status_label: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ClientOption:
+    id: int = 0
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class TaskList:
+    rows: list[TaskRow] = field(default_factory=list)
+    assigned: int = 0
+    due_soon: int = 0
+    overdue: int = 0
+    clients: list[ClientOption] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+
+
+def _mine(actor: Actor):
+    return (
+        scope.step_visible(actor),
+        Step.assignee_id == actor.user_id,
+        Filing.status.in_(ACTIVE_FILING_STATUSES),
+    )
+
+
+def my_tasks(
+    *,
+    session: Session,
+    actor: Actor,
+    status: str = "",
+    client_id: int | None = None,
+    sort: str = "due",
+    page: int = 1,
+    today: date | None = None,
+) -> TaskList:
+    today = today or date.today()
+    if status and status not in {s.value for s in StepStatus}:
+        raise Invalid("Choose a status from the list.")
+    if sort not in SORTS:
+        raise Invalid("Choose how to sort from the list.")
+    mine = _mine(actor)
+    open_ = Step.status != StepStatus.DONE.value
+    soon = today + timedelta(days=display.DUE_SOON_DAYS)
+    assigned, due_soon, overdue = session.exec(
+        select(
+            func.count(),
+            func.coalesce(
+                func.sum(
+                    case((open_ & (Step.due_date >= today) & (Step.due_date <= soon), 1), else_=0)
+                ),
+                0,
+            ),
+            func.coalesce(func.sum(case((open_ & (Step.due_date < today), 1), else_=0)), 0),
+        )
+        .select_from(Step)
+        .join(Filing, Filing.id == Step.filing_id)
+        .where(*mine)
+    ).one()
+    options = session.exec(
+        select(Client.id, Client.name)
+        .join(Filing, Filing.client_id == Client.id)
+        .join(Step, Step.filing_id == Filing.id)
+        .where(*mine)
+        .distinct()
+        .order_by(Client.name)
+    ).all()
+
+    filters = list(mine)
+    if status:
+        filters.append(Step.status == status)
+    if client_id:
+        filters.append(Filing.client_id == client_id)
+    total = session.exec(
+        select(func.count())
+        .select_from(Step)
+        .join(Filing, Filing.id == Step.filing_id)
+        .where(*filters)
+    ).one()
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(1, page), pages)
+    undated = Step.due_date.is_(None)
+    order = {
+        "due": (undated, Step.due_date, Step.id),
+        "due_desc": (undated, Step.due_date.desc(), Step.id),
+        "client": (func.lower(Client.name), undated, Step.due_date, Step.id),
+    }[sort]
+    rows = session.exec(
+        select(Step, Filing, Client)
+        .join(Filing, Filing.id == Step.filing_id)
+        .join(Client, Client.id == Filing.client_id)
+        .where(*filters)
+        .order_by(*order)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    return TaskList(
+        rows=[
+            TaskRow(
+                step_id=step.id,
+                title=step.title,
+                client_name=client.name,
+                filing_kind=filing.kind,
+                filing_title=display.filing_title(filing.kind, filing.period),
+                due_label=display.due_label(step.due_date, step.status, today),
+                due_state=display.due_state(step.due_date, step.status, today),
+                status=step.status,
+                status_label=display.STEP_STATUS_LABELS.get(step.status, step.status),
+                url=routes.task(step.id),
+            )
+            for step, filing, client in rows
+        ],
+        assigned=assigned,
+        due_soon=due_soon,
+        overdue=overdue,
+        clients=[ClientOption(id=cid, name=name) for cid, name in options],
+        total=total,
+        page=page,
+        pages=pages,
+    )

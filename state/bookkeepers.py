@@ -1,0 +1,24 @@
+"""Admin: bookkeeper logins. They never take a staff seat."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal.services import team
+from portal.services.team import BookkeeperRow, PlanView
+from state.logins import LoginAdminMixin
+from state.session import SessionState, call
+
+
+class BookkeepersState(LoginAdminMixin, SessionState):
+    login_roles = ("bookkeeper",)
+    plan: PlanView = PlanView()
+    bookkeepers: list[BookkeeperRow] = []
+
+    @rx.event
+    def load(self):
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.plan = call(team.plan)
+        self.bookkeepers = call(team.list_bookkeepers)
