@@ -88,6 +88,10 @@ def test_idle_expiry(session, people):
     assert sessions.resolve(session=session, token=token, now=later).actor is not None
     gone = sessions.resolve(session=session, token=token, now=later + idle + timedelta(seconds=1))
     assert gone.actor is None and gone.problem is SessionProblem.EXPIRED
+    session.commit()
+    # Every later request keeps saying "expired", not "ended".
+    again = sessions.resolve(session=session, token=token, now=later + idle + idle)
+    assert again.problem is SessionProblem.EXPIRED
 
 
 def test_absolute_expiry_even_when_active(session, people):

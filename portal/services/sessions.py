@@ -103,7 +103,9 @@ def resolve(
         return Resolution(None, SessionProblem.INVALID)
     login, user, firm = row
     if login.revoked_at is not None:
-        return Resolution(None, SessionProblem.ENDED)
+        # An expiry noticed by an earlier request still reads as an expiry, not a sign-out.
+        expired = login.revoked_reason == "expired"
+        return Resolution(None, SessionProblem.EXPIRED if expired else SessionProblem.ENDED)
     idle = timedelta(minutes=get_settings().session_idle_minutes)
     if now >= login.expires_at or now >= login.last_seen_at + idle:
         _revoke(session, login, "expired", now)
