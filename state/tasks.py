@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal.services import tasks
-from portal.services.errors import ServiceError
+from portal.services.errors import NotFound, ServiceError
 from portal.services.tasks import ClientOption, TaskRow
 from state.page import PagedMixin
 from state.session import SessionState, call
@@ -37,6 +37,11 @@ class TasksState(PagedMixin, SessionState):
                 sort=self.sort,
                 page=page,
             )
+        except NotFound:
+            self.client_filter = ""
+            self._fetch(page)
+            self.error = "That client is not one of yours. Showing all your tasks."
+            return
         except ServiceError as exc:
             self.error = exc.message
             return

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from portal.services import tasks
-from portal.services.errors import Invalid
+from portal.services.errors import Invalid, NotFound
 from tests.factories import make_client, make_filing, make_step
 
 
@@ -81,8 +81,9 @@ def test_filters_by_status_and_client(session, busy):
         "Done one",
     }
     assert dental.assigned == 7  # the counters stay the person's whole workload
-    outsider = tasks.my_tasks(session=session, actor=bk, client_id=busy.outsider_client.id)
-    assert outsider.rows == [] and outsider.total == 0
+    for foreign in (busy.outsider_client.id, 987654):
+        with pytest.raises(NotFound):
+            tasks.my_tasks(session=session, actor=bk, client_id=foreign)
 
 
 def test_the_line_reads_like_the_product_sheet(session, busy):

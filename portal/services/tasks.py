@@ -17,7 +17,7 @@ from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus
 from portal import routes
 from portal.auth import Actor
 from portal.services import display, scope
-from portal.services.errors import Invalid
+from portal.services.errors import Invalid, NotFound
 
 PAGE_SIZE = 20
 SORTS = ("due", "due_desc", "client")
@@ -109,6 +109,9 @@ def my_tasks(
     if status:
         filters.append(Step.status == status)
     if client_id:
+        # Filtering by a client outside the person's scope is refused like any foreign id.
+        if client_id not in {cid for cid, _ in options}:
+            raise NotFound
         filters.append(Filing.client_id == client_id)
     total = session.exec(
         select(func.count())
