@@ -59,3 +59,16 @@ def world(session):
     from tests.world import build_world
 
     return build_world(session)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, driven by Playwright from PyPI."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import launch
+
+    with sync_playwright() as pw:
+        instance = launch(pw)
+        yield instance
+        instance.close()

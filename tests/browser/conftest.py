@@ -1,38 +1,58 @@
-"""Playwright from PyPI driving Debian's chromium against the production build."""
+"""Playwright from PyPI driving Debian's chromium against the production build.
+
+Every browser context a test opens records the frames the server sends it, and after the
+test those frames are audited: nothing outside a bookkeeper's scope may have reached them.
+"""
 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.support.live import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import sign_in  # noqa: F401  (the tests import it from here)
+from tests.support.oracle import Oracle
+from tests.support.payload_audit import FrameLog, violations
 
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+@pytest.fixture
+def frame_logs(live_app):
+    """The frames of every context opened in this test, audited when the test ends."""
+    before = Oracle.load(live_app.database_url)
+    logs: list[FrameLog] = []
+    yield logs
+    after = Oracle.load(live_app.database_url)
+    problems = [v for log in logs for v in violations(log, before, after)]
+    assert problems == [], "out-of-scope data reached a bookkeeper's browser:\n" + "\n".join(
+        problems[:20]
+    )
 
 
 @pytest.fixture
-def context(browser, live_app):
-    ctx = browser.new_context(base_url=live_app.base_url)
-    ctx.set_default_timeout(15_000)
-    yield ctx
-    ctx.close()
+def open_context(browser, live_app, frame_logs):
+    """Open a browser context on the live app that records (and so audits) its frames."""
+    opened = []
+
+    def make():
+        ctx = browser.new_context(base_url=live_app.base_url)
+        ctx.set_default_timeout(15_000)
+        log = FrameLog()
+        log.attach(ctx)
+        frame_logs.append(log)
+        opened.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in opened:
+        ctx.close()
+
+
+@pytest.fixture
+def context(open_context):
+    return open_context()
 
 
 @pytest.fixture
 def page(context) -> Page:
     return context.new_page()
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()

@@ -13,55 +13,51 @@ from tests.browser.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_bookkeeper_login_lifecycle(browser, live_app):
-    admin_ctx = browser.new_context(base_url=live_app.base_url)
-    newcomer_ctx = browser.new_context(base_url=live_app.base_url)
-    try:
-        admin = admin_ctx.new_page()
-        sign_in(admin, "admin@demo-practice.example", ADMIN_PASSWORD)
-        expect(admin.get_by_role("heading", name="Firm home")).to_be_visible()
-        admin.get_by_role("navigation", name="Main").get_by_role("link", name="Bookkeepers").click()
-        expect(admin.get_by_role("heading", name="Bookkeepers", level=1)).to_be_visible()
-        expect(admin.get_by_text("Bookkeeper logins: unlimited")).to_be_visible()
-        admin.get_by_label("Name", exact=True).fill("Nora New")
-        admin.get_by_label("Email", exact=True).fill("nora@demo-practice.example")
-        admin.get_by_role("button", name="Add bookkeeper").click()
-        expect(admin.get_by_text("It is shown only once")).to_be_visible()
-        temporary = admin.locator("code").inner_text().strip()
-        assert len(temporary) >= 12
-        admin.get_by_role("button", name="I have noted it").click()
-        expect(admin.locator("code")).to_have_count(0)
-        expect(admin.get_by_role("cell", name="nora@demo-practice.example")).to_be_visible()
+def test_bookkeeper_login_lifecycle(open_context, live_app):
+    admin_ctx = open_context()
+    newcomer_ctx = open_context()
+    admin = admin_ctx.new_page()
+    sign_in(admin, "admin@demo-practice.example", ADMIN_PASSWORD)
+    expect(admin.get_by_role("heading", name="Firm home")).to_be_visible()
+    admin.get_by_role("navigation", name="Main").get_by_role("link", name="Bookkeepers").click()
+    expect(admin.get_by_role("heading", name="Bookkeepers", level=1)).to_be_visible()
+    expect(admin.get_by_text("Bookkeeper logins: unlimited")).to_be_visible()
+    admin.get_by_label("Name", exact=True).fill("Nora New")
+    admin.get_by_label("Email", exact=True).fill("nora@demo-practice.example")
+    admin.get_by_role("button", name="Add bookkeeper").click()
+    expect(admin.get_by_text("It is shown only once")).to_be_visible()
+    temporary = admin.locator("code").inner_text().strip()
+    assert len(temporary) >= 12
+    admin.get_by_role("button", name="I have noted it").click()
+    expect(admin.locator("code")).to_have_count(0)
+    expect(admin.get_by_role("cell", name="nora@demo-practice.example")).to_be_visible()
 
-        nora = newcomer_ctx.new_page()
-        sign_in(nora, "nora@demo-practice.example", temporary)
-        expect(nora).to_have_url(re.compile(r"/account/password"))
-        nora.get_by_label("Current password").fill(temporary)
-        nora.get_by_label("New password", exact=True).fill("nora chooses this one")
-        nora.get_by_label("Repeat the new password").fill("nora chooses this one")
-        nora.get_by_role("button", name="Change password").click()
-        expect(nora.get_by_role("heading", name="My tasks")).to_be_visible()
-        expect(nora.get_by_text("Nothing is assigned to you on an active filing")).to_be_visible()
+    nora = newcomer_ctx.new_page()
+    sign_in(nora, "nora@demo-practice.example", temporary)
+    expect(nora).to_have_url(re.compile(r"/account/password"))
+    nora.get_by_label("Current password").fill(temporary)
+    nora.get_by_label("New password", exact=True).fill("nora chooses this one")
+    nora.get_by_label("Repeat the new password").fill("nora chooses this one")
+    nora.get_by_role("button", name="Change password").click()
+    expect(nora.get_by_role("heading", name="My tasks")).to_be_visible()
+    expect(nora.get_by_text("Nothing is assigned to you on an active filing")).to_be_visible()
 
-        admin.reload()
-        admin.get_by_role("button", name="Deactivate Nora New").click()
-        expect(admin.get_by_role("status").first).to_contain_text("deactivated")
-        nora.get_by_label("Sort by").select_option("client")  # any event
-        expect(nora).to_have_url(re.compile(r"/login/?\?reason=ended"))
-        expect(nora.get_by_role("status")).to_contain_text("Your session has ended")
+    admin.reload()
+    admin.get_by_role("button", name="Deactivate Nora New").click()
+    expect(admin.get_by_role("status").first).to_contain_text("deactivated")
+    nora.get_by_label("Sort by").select_option("client")  # any event
+    expect(nora).to_have_url(re.compile(r"/login/?\?reason=ended"))
+    expect(nora.get_by_role("status")).to_contain_text("Your session has ended")
 
-        admin.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
-        expect(admin.get_by_role("heading", name="Audit log")).to_be_visible()
-        admin.get_by_label("Person").select_option(label="Nora New (Bookkeeper)")
-        expect(admin.get_by_role("cell", name="password changed")).to_be_visible()
-        expect(admin.get_by_role("cell", name="sign in").first).to_be_visible()
-        expect(admin.get_by_role("cell", name="Sam Staff")).to_have_count(0)
-    finally:
-        admin_ctx.close()
-        newcomer_ctx.close()
+    admin.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
+    expect(admin.get_by_role("heading", name="Audit log")).to_be_visible()
+    admin.get_by_label("Person").select_option(label="Nora New (Bookkeeper)")
+    expect(admin.get_by_role("cell", name="password changed")).to_be_visible()
+    expect(admin.get_by_role("cell", name="sign in").first).to_be_visible()
+    expect(admin.get_by_role("cell", name="Sam Staff")).to_have_count(0)
 
 
-def test_with_the_add_on_off_bookkeepers_are_told_why(page, live_app):
+def test_with_the_add_on_off_bookkeepers_are_told_why(page, live_app, open_context):
     sign_in(page, "admin@demo-practice.example", ADMIN_PASSWORD)
     expect(page.get_by_role("heading", name="Firm home")).to_be_visible()
     page.goto("/settings")
@@ -75,11 +71,10 @@ def test_with_the_add_on_off_bookkeepers_are_told_why(page, live_app):
         expect(page.get_by_text("The Bookkeeper Portal add-on is off")).to_be_visible()
         expect(page.get_by_role("button", name="Add bookkeeper")).to_have_count(0)
 
-        other = page.context.browser.new_context(base_url=live_app.base_url)
+        other = open_context()
         bea = other.new_page()
         sign_in(bea, "bea@demo-practice.example", "Books-demo-2026!")
         expect(bea.get_by_role("alert")).to_contain_text("Bookkeeper Portal add-on")
-        other.close()
     finally:
         page.goto("/settings")
         portal = page.get_by_role("checkbox", name=re.compile("Bookkeeper Portal add-on"))

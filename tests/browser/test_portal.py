@@ -136,7 +136,7 @@ def test_foreign_urls_read_as_not_found(page, live_app):
         expect(page.get_by_role("heading", name="Not found")).to_be_visible()
 
 
-def test_reassigning_while_the_bookkeeper_has_the_client_open(browser, live_app):
+def test_reassigning_while_the_bookkeeper_has_the_client_open(open_context, live_app):
     northside = record_id(
         live_app.database_url, "SELECT id FROM client WHERE name = 'Northside Logistics Ltd.'"
     )
@@ -145,37 +145,33 @@ def test_reassigning_while_the_bookkeeper_has_the_client_open(browser, live_app)
         "SELECT f.id FROM filing f JOIN step s ON s.filing_id = f.id "
         "WHERE s.title = 'Categorize expense receipts'",
     )
-    bookkeeper = browser.new_context(base_url=live_app.base_url)
-    staff = browser.new_context(base_url=live_app.base_url)
-    try:
-        bea = bookkeeper.new_page()
-        sign_in(bea, BEA, BOOKKEEPER_PASSWORD)
-        expect(bea.get_by_role("heading", name="My tasks")).to_be_visible()
-        bea.goto(f"/clients/{northside}")
-        expect(bea.get_by_role("heading", name="Northside Logistics Ltd.")).to_be_visible()
-        link = bea.get_by_role("link", name="Download Fuel receipts.csv")
-        download_url = f"{live_app.base_url}{link.get_attribute('href')}"
-        assert bea.request.get(download_url).status == 200
+    bookkeeper = open_context()
+    staff = open_context()
+    bea = bookkeeper.new_page()
+    sign_in(bea, BEA, BOOKKEEPER_PASSWORD)
+    expect(bea.get_by_role("heading", name="My tasks")).to_be_visible()
+    bea.goto(f"/clients/{northside}")
+    expect(bea.get_by_role("heading", name="Northside Logistics Ltd.")).to_be_visible()
+    link = bea.get_by_role("link", name="Download Fuel receipts.csv")
+    download_url = f"{live_app.base_url}{link.get_attribute('href')}"
+    assert bea.request.get(download_url).status == 200
 
-        sam = staff.new_page()
-        sign_in(sam, "sam@demo-practice.example", STAFF_PASSWORD)
-        expect(sam.get_by_role("heading", name="Firm home")).to_be_visible()
-        sam.goto(f"/filings/{filing}")
-        sam.get_by_text("Categorize expense receipts", exact=True).click()
-        sam.get_by_label("Assignee for Categorize expense receipts").select_option(
-            label="Dev Singh (bookkeeper)"
-        )
-        expect(sam.get_by_role("status")).to_have_text("Step assigned.")
+    sam = staff.new_page()
+    sign_in(sam, "sam@demo-practice.example", STAFF_PASSWORD)
+    expect(sam.get_by_role("heading", name="Firm home")).to_be_visible()
+    sam.goto(f"/filings/{filing}")
+    sam.get_by_text("Categorize expense receipts", exact=True).click()
+    sam.get_by_label("Assignee for Categorize expense receipts").select_option(
+        label="Dev Singh (bookkeeper)"
+    )
+    expect(sam.get_by_role("status")).to_have_text("Step assigned.")
 
-        # The bookkeeper's very next action is refused, and the open page clears itself.
-        bea.get_by_label("Write a message").fill("Still on it?")
-        bea.get_by_role("button", name="Post message").click()
-        expect(bea.get_by_role("heading", name="Your access has ended")).to_be_visible()
-        expect(bea.get_by_role("main")).not_to_contain_text("Northside")
-        expect(bea.get_by_role("main")).not_to_contain_text("Fuel receipts")
-        assert bea.request.get(download_url).status == 404
-        bea.goto(f"/clients/{northside}")
-        expect(bea.get_by_role("heading", name="Not found")).to_be_visible()
-    finally:
-        bookkeeper.close()
-        staff.close()
+    # The bookkeeper's very next action is refused, and the open page clears itself.
+    bea.get_by_label("Write a message").fill("Still on it?")
+    bea.get_by_role("button", name="Post message").click()
+    expect(bea.get_by_role("heading", name="Your access has ended")).to_be_visible()
+    expect(bea.get_by_role("main")).not_to_contain_text("Northside")
+    expect(bea.get_by_role("main")).not_to_contain_text("Fuel receipts")
+    assert bea.request.get(download_url).status == 404
+    bea.goto(f"/clients/{northside}")
+    expect(bea.get_by_role("heading", name="Not found")).to_be_visible()

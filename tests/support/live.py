@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,3 +138,24 @@ def sign_in_cookie(app: LiveApp, email: str, password: str) -> str:
     token = response.cookies.get("bp_session")
     assert token, "the handoff did not set the session cookie"
     return f"bp_session={token}"
+
+
+@contextmanager
+def live_settings(app: LiveApp):
+    """Point this process's settings at the live app's database and data directory, so
+    records made here (documents included) are the ones the server sees."""
+    from portal.settings import get_settings
+
+    saved = {k: os.environ.get(k) for k in ("PORTAL_DATABASE_URL", "PORTAL_DATA_DIR")}
+    os.environ["PORTAL_DATABASE_URL"] = app.database_url
+    os.environ["PORTAL_DATA_DIR"] = str(app.data_dir)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()

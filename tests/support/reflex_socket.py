@@ -37,7 +37,7 @@ class ReflexSocket:
         self._reader: asyncio.Task | None = None
         self._arrived = asyncio.Event()
 
-    async def connect(self, path: str = "/") -> None:
+    async def connect(self, path: str = "/", query: dict | None = None) -> None:
         ws_url = self.base_url.replace("http", "ws", 1)
         headers = {"Origin": self.origin}
         if self.cookie:
@@ -50,18 +50,19 @@ class ReflexSocket:
         opening = await asyncio.wait_for(self._ws.recv(), 10)
         if not opening.startswith("0"):
             raise RuntimeError(f"unexpected engine.io opening: {opening!r}")
-        auth = {"event": self._event(HYDRATE, {}, path)}
+        auth = {"event": self._event(HYDRATE, {}, path, query)}
         await self._ws.send(f"40{NAMESPACE},{json.dumps(auth)}")
         self._reader = asyncio.create_task(self._read())
         await self.settle()
 
-    def _event(self, name: str, payload: dict, path: str) -> dict:
+    def _event(self, name: str, payload: dict, path: str, query: dict | None = None) -> dict:
+        """An event as the browser sends it. `query` carries the page's route parameters
+        (the browser sends them beside the path, so a forger can send any)."""
         route = path.split("?")[0]
-        return {
-            "name": name,
-            "payload": payload,
-            "router_data": {"pathname": route, "asPath": path},
-        }
+        router_data = {"pathname": route, "asPath": path}
+        if query:
+            router_data["query"] = {k: str(v) for k, v in query.items()}
+        return {"name": name, "payload": payload, "router_data": router_data}
 
     async def _read(self) -> None:
         try:
@@ -81,8 +82,10 @@ class ReflexSocket:
         except websockets.ConnectionClosed:
             return
 
-    async def send(self, name: str, payload: dict | None = None, *, path: str = "/") -> None:
-        message = ["event", self._event(name, payload or {}, path)]
+    async def send(
+        self, name: str, payload: dict | None = None, *, path: str = "/", query: dict | None = None
+    ) -> None:
+        message = ["event", self._event(name, payload or {}, path, query)]
         await self._ws.send(f"42{NAMESPACE},{json.dumps(message)}")
 
     async def settle(self, quiet: float = 0.4, timeout: float = 10.0) -> None:
@@ -97,19 +100,23 @@ class ReflexSocket:
                 return
 
     async def call(
-        self, name: str, payload: dict | None = None, *, path: str = "/"
+        self, name: str, payload: dict | None = None, *, path: str = "/", query: dict | None = None
     ) -> list[Update]:
         """Send one event and return every update that arrived in answer to it: wait for the
         first answer, then until the server falls quiet."""
         start = len(self.updates)
         self._arrived.clear()
-        await self.send(name, payload, path=path)
+        await self.send(name, payload, path=path, query=query)
         try:
             await asyncio.wait_for(self._arrived.wait(), 5)
         except TimeoutError:
             return self.updates[start:]
         await self.settle(quiet=0.15)
         return self.updates[start:]
+
+    def frames_since(self, start: int) -> str:
+        """Every raw frame received after `start`, joined: what an attacker gets to read."""
+        return "\n".join(self.raw_frames[start:])
 
     def merged_delta(self) -> dict[str, dict[str, Any]]:
         """The state as the browser would hold it after every update so far."""
