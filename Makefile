@@ -14,7 +14,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup install migrate demo chromium postgres lint bench security clean
+.PHONY: run test setup install migrate demo chromium postgres lint security clean
 
 run: setup
 	$(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
@@ -64,9 +64,6 @@ postgres:
 	    echo "PostgreSQL is missing: run 'sudo apt-get install postgresql'" >&2; exit 1; \
 	  fi; \
 	fi
-
-bench: setup
-	$(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf .web .states data/portal.db data/documents data/outbox

@@ -1,0 +1,57 @@
+"""The access rule and the task lists are answered from indexes, never by scanning a table."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from models import Client, Document, Filing, Step
+from portal.auth import Actor
+from portal.db import engine_for
+from portal.services import clients, scope, tasks
+
+BOOKKEEPER = Actor(
+    user_id=5,
+    firm_id=1,
+    role="bookkeeper",
+    name="b",
+    email="b@x.example",
+    session_id=1,
+    must_change_password=False,
+)
+
+
+def plan(db_url: str, statement) -> list[str]:
+    engine = engine_for(db_url)
+    compiled = statement.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect() as conn:
+        return [row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
+
+
+QUERIES = {
+    "open a client": lambda: select(Client).where(Client.id == 3, clients.visible(BOOKKEEPER)),
+    "open a step": lambda: select(Step).where(Step.id == 3, scope.step_visible(BOOKKEEPER)),
+    "open a document": lambda: select(Document).where(
+        Document.id == 3,
+        scope.client_id_visible(BOOKKEEPER, Document.client_id, Document.firm_id),
+    ),
+    "my tasks": lambda: (
+        select(Step, Filing, Client)
+        .join(Filing, Filing.id == Step.filing_id)
+        .join(Client, Client.id == Filing.client_id)
+        .where(*tasks._mine(BOOKKEEPER))
+        .limit(20)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_no_table_is_scanned(db_url, name):
+    steps = plan(db_url, QUERIES[name]())
+    scans = [s for s in steps if re.match(r"SCAN (step|filing|client|document|user_account)", s)]
+    assert scans == [], steps
+    assert any("USING" in s for s in steps)
+
