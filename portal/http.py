@@ -152,6 +152,10 @@ def _open_for(
         stat = os.stat(opened.path)
     except (NotFound, FileNotFoundError):
         return actor, None, None
+    except Exception:
+        # Fail closed: a scope check or load that breaks reads exactly like "not found".
+        log.exception("loading document %s failed; refusing it", raw_id[:80])
+        return actor, None, None
     if inline and not opened.inline_ok:
         return actor, None, None
     return actor, opened, stat
