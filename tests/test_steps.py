@@ -77,6 +77,20 @@ def test_reassign_and_unassign_are_audited(session, world):
     assert trail == ["step_reassigned", "step_unassigned"]
 
 
+def test_no_new_steps_while_filing_steps_is_off(session, world):
+    world.firm.filing_steps_enabled = False
+    world.firm.portal_enabled = False
+    session.add(world.firm)
+    session.commit()
+    with pytest.raises(Invalid, match="Filing Steps is turned off"):
+        steps.add_step(
+            session=session,
+            actor=world.actor(session, world.staff),
+            filing_id=world.filing.id,
+            title="New",
+        )
+
+
 def test_no_steps_on_a_closed_filing(session, world):
     staff = world.actor(session, world.staff)
     filings.change_status(session=session, actor=staff, filing_id=world.filing.id, action="file")

@@ -19,6 +19,7 @@ from models import (
     ACTIVE_FILING_STATUSES,
     ChecklistItem,
     Filing,
+    Firm,
     Step,
     StepComment,
     StepStatus,
@@ -244,6 +245,10 @@ def add_step(
 ) -> int:
     scope.require_staff(actor)
     filing = filings.load(session, actor, filing_id)
+    if not session.get(Firm, actor.firm_id).filing_steps_enabled:
+        raise Invalid(
+            "Filing Steps is turned off for your firm. An admin can turn it on in Settings."
+        )
     if filing.status not in ACTIVE_FILING_STATUSES:
         raise Invalid("This filing is closed. Reopen it to add steps.")
     step = Step(
