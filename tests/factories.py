@@ -151,3 +151,18 @@ def actor_for(user: User, login: LoginSession | None = None, *, firm: Firm | Non
         must_change_password=user.must_change_password,
         firm_name=firm.name if firm else "",
     )
+
+
+def open_session(session: Session, user: User, *, now=None) -> str:
+    """Sign in for real and redeem the handoff code, as the browser does: the cookie token."""
+    from portal.services import sessions, signin
+
+    now = now or utcnow()
+    result = signin.sign_in(
+        session=session, email=user.email, password=PASSWORD, ip="127.0.0.1", now=now
+    )
+    assert result.ok, result.message
+    token = sessions.redeem_handoff(session=session, code=result.handoff_code, now=now)
+    session.commit()
+    assert token
+    return token

@@ -7,14 +7,7 @@ import pytest
 from models import User
 from portal.services import sessions, signin, team
 from portal.services.errors import Invalid, Refused
-from tests.factories import PASSWORD
-
-
-def open_session(session, user):
-    result = signin.sign_in(session=session, email=user.email, password=PASSWORD, ip="::1")
-    token = sessions.redeem_handoff(session=session, code=result.handoff_code)
-    session.commit()
-    return token
+from tests.factories import PASSWORD, open_session
 
 
 def test_the_list_shows_status_last_sign_in_and_open_steps(session, world):

@@ -19,31 +19,21 @@ with warnings.catch_warnings():
 from models import AuditEvent
 from portal.auth import SESSION_COOKIE
 from portal.http import routes_app
-from portal.services import documents, sessions, signin
+from portal.services import documents, sessions
 from portal.services.documents import IncomingFile
 from tests.factories import (
-    PASSWORD,
     actor_for,
     make_client,
     make_filing,
     make_firm,
     make_step,
     make_user,
+    open_session,
 )
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 XLSX = b"PK\x03\x04 a spreadsheet"
 VIEW_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-
-
-def open_session(session, user) -> str:
-    """Sign in and redeem the handoff code, as the browser does; returns the cookie token."""
-    result = signin.sign_in(session=session, email=user.email, password=PASSWORD, ip="127.0.0.1")
-    assert result.ok, result.message
-    token = sessions.redeem_handoff(session=session, code=result.handoff_code)
-    session.commit()
-    assert token
-    return token
 
 
 def cookie(token: str) -> dict[str, str]:

@@ -54,4 +54,3 @@ def test_no_table_is_scanned(db_url, name):
     scans = [s for s in steps if re.match(r"SCAN (step|filing|client|document|user_account)", s)]
     assert scans == [], steps
     assert any("USING" in s for s in steps)
-

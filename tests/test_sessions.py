@@ -13,20 +13,7 @@ from portal.services import accounts, sessions, signin
 from portal.services.errors import Invalid
 from portal.services.sessions import SessionProblem
 from portal.settings import get_settings
-from tests.factories import PASSWORD, actor_for, make_firm, make_user
-
-
-def open_session(session, user, *, now=None):
-    """Sign in for real and redeem the code, as the browser does. Returns the cookie token."""
-    now = now or utcnow()
-    result = signin.sign_in(
-        session=session, email=user.email, password=PASSWORD, ip="127.0.0.1", now=now
-    )
-    assert result.ok, result.message
-    token = sessions.redeem_handoff(session=session, code=result.handoff_code, now=now)
-    session.commit()
-    assert token
-    return token
+from tests.factories import PASSWORD, actor_for, make_firm, make_user, open_session
 
 
 @pytest.fixture

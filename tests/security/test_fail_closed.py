@@ -33,19 +33,18 @@ from portal.services import (
     runner,
     scope,
     sessions,
-    signin,
     steps,
     tasks,
 )
 from portal.services.documents import IncomingFile
 from tests.factories import (
-    PASSWORD,
     actor_for,
     make_client,
     make_filing,
     make_firm,
     make_step,
     make_user,
+    open_session,
 )
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -140,16 +139,6 @@ def test_every_module_that_imported_the_scope_condition_is_reached(monkeypatch):
 
 
 # -- the download route ---------------------------------------------------------------------
-
-
-def open_session(session, user) -> str:
-    """Sign in and redeem the handoff code, as the browser does; returns the cookie token."""
-    result = signin.sign_in(session=session, email=user.email, password=PASSWORD, ip="127.0.0.1")
-    assert result.ok, result.message
-    token = sessions.redeem_handoff(session=session, code=result.handoff_code)
-    session.commit()
-    assert token
-    return token
 
 
 def cookie(token: str) -> dict[str, str]:
