@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import active_badge, empty_state, field, messages, section
+from pages.components import active_badge, empty_state, messages, section
 from pages.layout import shell
-from pages.settings import generated_password_notice, login_actions
+from pages.settings import generated_password_notice, login_actions, login_form
 from state.bookkeepers import BookkeepersState as S
 
 
@@ -32,35 +32,6 @@ def _table() -> rx.Component:
                     rx.table.cell(login_actions(S, p)),
                 ),
             )
-        ),
-        width="100%",
-    )
-
-
-def _add_form() -> rx.Component:
-    return rx.card(
-        rx.form(
-            rx.heading("Add a bookkeeper login", as_="h3", size="3"),
-            rx.hstack(
-                field("Name", name="name", id="bk-name"),
-                field("Email", name="email", type="email", id="bk-email"),
-                field(
-                    "Temporary password",
-                    name="password",
-                    type="password",
-                    autocomplete="new-password",
-                    id="bk-password",
-                    hint="Leave empty to generate one.",
-                ),
-                align="start",
-                wrap="wrap",
-                width="100%",
-            ),
-            rx.button("Add bookkeeper", type="submit", margin_top="0.5em"),
-            on_submit=S.create_login,
-            reset_on_submit=True,
-            aria_label="Add a bookkeeper login",
-            no_validate=True,
         ),
         width="100%",
     )
@@ -93,7 +64,10 @@ def bookkeepers_page() -> rx.Component:
             ),
         ),
         generated_password_notice(S),
-        rx.cond(S.plan.portal_enabled, _add_form()),
+        rx.cond(
+            S.plan.portal_enabled,
+            login_form(S, title="Add a bookkeeper login", button="Add bookkeeper", prefix="bk"),
+        ),
         section(
             "Logins",
             rx.cond(

@@ -50,6 +50,38 @@ def _staff_actions(person) -> rx.Component:
     )
 
 
+def login_form(state, *, title: str, button: str, prefix: str, roles=None) -> rx.Component:
+    """Adding a login with a typed or generated temporary password: staff and bookkeepers."""
+    fields = [
+        field("Name", name="name", id=f"{prefix}-name"),
+        field("Email", name="email", type="email", id=f"{prefix}-email"),
+    ]
+    if roles:
+        fields.append(select_field("Role", name="role", id=f"{prefix}-role", options=roles))
+    fields.append(
+        field(
+            "Temporary password",
+            name="password",
+            type="password",
+            autocomplete="new-password",
+            id=f"{prefix}-password",
+            hint="Leave empty to generate one.",
+        )
+    )
+    return rx.card(
+        rx.form(
+            rx.heading(title, as_="h3", size="3"),
+            rx.hstack(*fields, align="start", wrap="wrap", width="100%"),
+            rx.button(button, type="submit", margin_top="0.5em"),
+            on_submit=state.create_login,
+            reset_on_submit=True,
+            aria_label=title,
+            no_validate=True,
+        ),
+        width="100%",
+    )
+
+
 def generated_password_notice(state) -> rx.Component:
     return rx.cond(
         state.shown_password != "",
@@ -112,37 +144,12 @@ def settings_page() -> rx.Component:
         section(
             "Staff logins",
             generated_password_notice(S),
-            rx.card(
-                rx.form(
-                    rx.heading("Add a staff login", as_="h3", size="3"),
-                    rx.hstack(
-                        field("Name", name="name", id="staff-name"),
-                        field("Email", name="email", type="email", id="staff-email"),
-                        select_field(
-                            "Role",
-                            name="role",
-                            id="staff-role",
-                            options=[("staff", "Staff"), ("admin", "Admin")],
-                        ),
-                        field(
-                            "Temporary password",
-                            name="password",
-                            type="password",
-                            autocomplete="new-password",
-                            id="staff-password",
-                            hint="Leave empty to generate one.",
-                        ),
-                        align="start",
-                        wrap="wrap",
-                        width="100%",
-                    ),
-                    rx.button("Add login", type="submit", margin_top="0.5em"),
-                    on_submit=S.create_login,
-                    reset_on_submit=True,
-                    aria_label="Add a staff login",
-                    no_validate=True,
-                ),
-                width="100%",
+            login_form(
+                S,
+                title="Add a staff login",
+                button="Add login",
+                prefix="staff",
+                roles=[("staff", "Staff"), ("admin", "Admin")],
             ),
             people_table(S.people, _staff_actions),
         ),
