@@ -296,6 +296,7 @@ def email_thread(rows) -> rx.Component:
                         "Attachment: " + mail.attachment_name,
                         href=mail.attachment_url,
                         reload_document=True,
+                        download=True,
                         class_name="file-link",
                     ),
                 ),

@@ -19,6 +19,9 @@ def document_list(rows, controls: Callable | None = None) -> rx.Component:
                     doc.filename,
                     href=doc.download_url,
                     reload_document=True,
+                    # A download, not a navigation: without it the browser fires
+                    # beforeunload and Reflex drops the page's live connection.
+                    download=True,
                     aria_label="Download " + doc.filename,
                     class_name="file-link",
                 )

@@ -79,11 +79,15 @@ def test_staff_run_a_client_from_creation_to_a_filed_filing(page, tmp_path):
     page.get_by_label("For filing (optional)").select_option(label="GST/HST Q2 2026")
     page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("2 documents uploaded.")
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     with page.expect_download() as download:
         page.get_by_role("link", name="Download receipts.csv").click()
     saved = tmp_path / "downloaded.csv"
     download.value.save_as(saved)
     assert saved.read_text() == receipts.read_text()
+    # Downloading is not leaving the page: its live connection must stay up.
+    assert not [m for m in console if "Disconnect websocket" in m]
 
     refused = tmp_path / "run.exe"
     refused.write_bytes(b"MZ not a document")
