@@ -10,6 +10,7 @@ from models.filings import ACTIVE_FILING_STATUSES, Filing, FilingStatus
 from models.firms import Firm
 from models.sessions import LoginSession, SignInAttempt
 from models.steps import ChecklistItem, Step, StepComment, StepStatus, TimeEntry
+from models.submissions import Submission
 from models.users import SEAT_ROLES, User, UserRole
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Step",
     "StepComment",
     "StepStatus",
+    "Submission",
     "TimeEntry",
     "User",
     "UserRole",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, event
 from sqlmodel import Field, SQLModel
 
 from models.base import utcnow
@@ -12,12 +13,20 @@ from models.base import utcnow
 
 class Client(SQLModel, table=True):
     __tablename__ = "client"
-    __table_args__ = (Index("ix_client_firm_name", "firm_id", "name"),)
+    __table_args__ = (
+        Index("ix_client_firm_name", "firm_id", "name"),
+        # Finding a likely duplicate before a client is created: same name ignoring case and
+        # spacing, or the same business number however it was typed.
+        Index("ix_client_firm_name_key", "firm_id", "name_key"),
+        Index("ix_client_firm_bn_key", "firm_id", "bn_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     firm_id: int = Field(foreign_key="firm.id")
     name: str = Field(max_length=200)
     business_number: str = Field(default="", max_length=40)
+    name_key: str = Field(default="", max_length=200)
+    bn_key: str = Field(default="", max_length=40)
     contact_name: str = Field(default="", max_length=200)
     contact_email: str = Field(default="", max_length=254)
     phone: str = Field(default="", max_length=40)
@@ -25,4 +34,23 @@ class Client(SQLModel, table=True):
     notes: str = Field(default="", max_length=5000)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Who made the last change, so a conflicting editor is told who it was.
+    updated_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     version: int = Field(default=1)
+
+
+def name_key(name: str) -> str:
+    """A client's name as duplicates are found: case and spacing do not matter."""
+    return "".join(unicodedata.normalize("NFKC", name or "").casefold().split())[:200]
+
+
+def bn_key(business_number: str) -> str:
+    """A business number as duplicates are found: only its letters and digits count."""
+    return "".join(ch for ch in (business_number or "").upper() if ch.isalnum())[:40]
+
+
+@event.listens_for(Client, "before_insert")
+@event.listens_for(Client, "before_update")
+def _keep_keys(_mapper, _connection, client: Client) -> None:
+    client.name_key = name_key(client.name)
+    client.bn_key = bn_key(client.business_number)

@@ -40,5 +40,7 @@ class Filing(SQLModel, table=True):
     approver_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Who made the last change, so a conflicting editor is told who it was.
+    updated_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     closed_at: datetime | None = Field(default=None)
     version: int = Field(default=1)

@@ -19,5 +19,8 @@ class Firm(SQLModel, table=True):
     filing_steps_enabled: bool = Field(default=True)
     portal_enabled: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
+    # Who last changed the plan or modules, and when: named to an admin whose change conflicts.
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by_id: int | None = Field(default=None)
     # Bumped on every plan change and seat allocation so concurrent writers serialise.
     version: int = Field(default=1)

@@ -44,6 +44,8 @@ class Step(SQLModel, table=True):
     position: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Who made the last change, so a conflicting editor is told who it was.
+    updated_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     version: int = Field(default=1)
 
 

@@ -5,16 +5,23 @@ from __future__ import annotations
 import reflex as rx
 
 from pages.components import (
+    action_button,
+    confirm_duplicate,
+    date_field,
     field,
     hidden,
     messages,
+    once_attrs,
+    reload_latest,
     section,
     select_field,
     status_badge,
+    submit_form,
     textarea_field,
+    your_entry,
 )
 from pages.discussion import discussion
-from pages.documents import document_list
+from pages.documents import document_list, download_link
 from pages.layout import shell
 from state.client import UPLOAD_ID
 from state.client import ClientState as S
@@ -39,45 +46,40 @@ def client_details(info) -> rx.Component:
     )
 
 
+def _edit_field(label: str, name: str, **props) -> rx.Component:
+    return rx.box(
+        field(label, name=name, default_value=getattr(S.info, name), id=f"client-{name}", **props),
+        your_entry(S, "client", name),
+    )
+
+
 def _edit_form() -> rx.Component:
-    return rx.form(
-        hidden("version", S.info.version),
+    return submit_form(
         rx.grid(
-            field("Client name", name="name", default_value=S.info.name, id="client-name"),
-            field(
-                "Business number",
-                name="business_number",
-                default_value=S.info.business_number,
-                id="client-bn",
-            ),
-            field(
-                "Contact name",
-                name="contact_name",
-                default_value=S.info.contact_name,
-                id="client-contact",
-            ),
-            field(
-                "Contact email",
-                name="contact_email",
-                type="email",
-                default_value=S.info.contact_email,
-                id="client-email",
-            ),
-            field("Phone", name="phone", default_value=S.info.phone, id="client-phone"),
-            field("Address", name="address", default_value=S.info.address, id="client-address"),
+            _edit_field("Client name", "name"),
+            _edit_field("Business number", "business_number"),
+            _edit_field("Contact name", "contact_name"),
+            _edit_field("Contact email", "contact_email", type="email"),
+            _edit_field("Phone", "phone"),
+            _edit_field("Address", "address"),
             columns="2",
             spacing="3",
             width="100%",
         ),
         textarea_field("Notes", name="notes", default_value=S.info.notes, id="client-notes"),
+        your_entry(S, "client", "notes"),
+        confirm_duplicate(S),
         rx.hstack(
             rx.button("Save client", type="submit"),
             rx.button("Cancel", type="button", variant="soft", on_click=S.toggle_edit),
+            reload_latest(S, "client"),
             margin_top="0.75em",
+            wrap="wrap",
         ),
         on_submit=S.save,
+        form_id="edit-client",
+        key="edit-client-" + S.editor_rev.to_string(),
         aria_label="Edit client",
-        no_validate=True,
     )
 
 
@@ -116,11 +118,11 @@ def _new_filing() -> rx.Component:
     return rx.cond(
         S.adding_filing,
         rx.card(
-            rx.form(
+            submit_form(
                 rx.hstack(
                     select_field("Kind", name="kind", options=S.kinds, id="filing-kind"),
                     field("Period", name="period", id="filing-period", placeholder="Q1 2026"),
-                    field("Due date", name="due_date", type="date", id="filing-due"),
+                    date_field("Due date", name="due_date", id="filing-due"),
                     align="end",
                     wrap="wrap",
                 ),
@@ -132,8 +134,8 @@ def _new_filing() -> rx.Component:
                     margin_top="0.75em",
                 ),
                 on_submit=S.create_filing,
+                form_id="new-filing",
                 aria_label="New filing",
-                no_validate=True,
             )
         ),
     )
@@ -144,7 +146,9 @@ def _delete_with_confirm(kind: str, record_id, label, delete) -> rx.Component:
     return rx.cond(
         S.confirm_delete == f"{kind}-" + record_id.to_string(),
         rx.hstack(
-            rx.button(f"Delete {kind}", size="1", color_scheme="red", on_click=delete(record_id)),
+            action_button(
+                f"Delete {kind}", delete(S.submit_token, record_id), size="1", color_scheme="red"
+            ),
             rx.button("Keep", size="1", variant="soft", on_click=S.keep),
         ),
         rx.button(
@@ -204,13 +208,14 @@ def _upload() -> rx.Component:
                 rx.button(
                     "Upload",
                     on_click=[
-                        S.begin_upload,
+                        S.begin_upload(S.submit_token),
                         S.upload(
                             rx.upload_files(
                                 upload_id=UPLOAD_ID, on_upload_progress=S.upload_progress
                             )
                         ),
                     ],
+                    custom_attrs=once_attrs(),
                 ),
                 align="end",
                 width="100%",
@@ -236,7 +241,7 @@ def _compose() -> rx.Component:
     return rx.cond(
         S.composing,
         rx.card(
-            rx.form(
+            submit_form(
                 rx.heading("New email", as_="h3", size="3"),
                 field(
                     "To",
@@ -255,8 +260,8 @@ def _compose() -> rx.Component:
                     margin_top="0.5em",
                 ),
                 on_submit=S.send_email,
+                form_id="compose-email",
                 aria_label="New email",
-                no_validate=True,
             )
         ),
     )
@@ -292,12 +297,15 @@ def email_thread(rows) -> rx.Component:
                 rx.text(mail.body, white_space="pre-wrap"),
                 rx.cond(
                     mail.attachment_name != "",
-                    rx.el.a(
-                        "Attachment: " + mail.attachment_name,
-                        href=mail.attachment_url,
-                        reload_document=True,
-                        download=True,
-                        class_name="file-link",
+                    rx.cond(
+                        mail.attachment_url != "",
+                        download_link(
+                            "Attachment: " + mail.attachment_name,
+                            url=mail.attachment_url,
+                            document_id=mail.attachment_document_id,
+                            on_download=S.download,
+                        ),
+                        rx.text("Attachment: " + mail.attachment_name, size="2"),
                     ),
                 ),
                 _manage(
@@ -398,7 +406,11 @@ def client_page() -> rx.Component:
         section(
             "Documents",
             _manage(_upload()),
-            document_list(S.documents, lambda doc: _manage(_document_controls(doc))),
+            document_list(
+                S.documents,
+                lambda doc: _manage(_document_controls(doc)),
+                on_download=S.download,
+            ),
         ),
         section(
             "Emails",

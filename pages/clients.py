@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import empty_state, field, messages, pager, textarea_field
+from pages.components import (
+    confirm_duplicate,
+    empty_state,
+    field,
+    messages,
+    pager,
+    submit_form,
+    textarea_field,
+)
 from pages.layout import shell
 from state.clients import ClientsState as S
 
@@ -13,7 +21,7 @@ def _new_client() -> rx.Component:
     return rx.cond(
         S.adding,
         rx.card(
-            rx.form(
+            submit_form(
                 rx.heading("New client", as_="h2", size="4"),
                 rx.grid(
                     field("Client name", name="name", id="new-client-name"),
@@ -29,14 +37,15 @@ def _new_client() -> rx.Component:
                     width="100%",
                 ),
                 textarea_field("Notes", name="notes", id="new-client-notes"),
+                confirm_duplicate(S),
                 rx.hstack(
                     rx.button("Create client", type="submit"),
                     rx.button("Cancel", type="button", variant="soft", on_click=S.toggle_add),
                     margin_top="0.75em",
                 ),
                 on_submit=S.create,
+                form_id="new-client",
                 aria_label="New client",
-                no_validate=True,
             ),
             width="100%",
         ),

@@ -1,8 +1,15 @@
-"""Small building blocks every page shares: labelled fields, messages, empty states."""
+"""Small building blocks every page shares: labelled fields, messages, empty states, and
+the forms and action buttons that submit once."""
 
 from __future__ import annotations
 
 import reflex as rx
+
+from state.session import SessionState
+
+# Dates are accepted between these on every form, create and edit alike (the server checks).
+DATE_MIN = "1900-01-01"
+DATE_MAX = "2100-12-31"
 
 
 def field(
@@ -32,6 +39,43 @@ def field(
     if hint:
         children.append(rx.text(hint, id=f"{field_id}-hint", size="1", color_scheme="gray"))
     return rx.vstack(*children, spacing="1", width="100%", align="stretch")
+
+
+def date_field(label: str, *, name: str, **props) -> rx.Component:
+    """A date picker bounded like the server's check."""
+    return field(label, name=name, type="date", min=DATE_MIN, max=DATE_MAX, **props)
+
+
+def once_attrs() -> dict:
+    """Marks a form or button for assets/submit_once.js: busy while its event runs, and a
+    repeat with the same token is dropped."""
+    return {"data-once": "", "data-token": SessionState.submit_token}
+
+
+def submit_form(*children, on_submit, form_id, **props) -> rx.Component:
+    """A form that submits once and keeps what was typed until the server says it saved.
+
+    It carries the page's submission token (the server runs a repeat of the same token and
+    values only once) and its own id (so a success can clear exactly this form). It never
+    resets itself on submit: a refusal must leave the person's text in place.
+    """
+    props.setdefault("no_validate", True)
+    return rx.form(
+        rx.el.input(type="hidden", name="_token", value=SessionState.submit_token),
+        rx.el.input(type="hidden", name="_form", value=form_id),
+        *children,
+        on_submit=on_submit,
+        id=form_id,
+        reset_on_submit=False,
+        custom_attrs=once_attrs(),
+        **props,
+    )
+
+
+def action_button(label, on_click, **props) -> rx.Component:
+    """A button whose click is a submission: `on_click` gets the page's token as its first
+    argument, so a double click is one action."""
+    return rx.button(label, on_click=on_click, custom_attrs=once_attrs(), **props)
 
 
 def error_message(message: rx.Var) -> rx.Component:
@@ -217,4 +261,78 @@ def active_badge(is_active) -> rx.Component:
         is_active,
         rx.badge("Active", color_scheme="green"),
         rx.badge("Deactivated", color_scheme="gray"),
+    )
+
+
+def your_entry(state, editor, name: str) -> rx.Component:
+    """After a conflict and a reload: what the person had typed for this field, beside the
+    value now saved, read-only and easy to copy."""
+    return rx.cond(
+        (state.conflict_editor == editor) & state.mine.contains(name),
+        rx.box(
+            rx.text("Your entry (not saved):", size="1", weight="medium"),
+            rx.text(state.mine[name], size="2", white_space="pre-wrap", class_name="your-entry"),
+            class_name="your-entry-box",
+        ),
+    )
+
+
+def reload_latest(state, editor) -> rx.Component:
+    """Offered beside an editor whose save clashed with someone else's."""
+    return rx.cond(
+        (state.conflict_editor == editor) & (state.mine.length() == 0),
+        rx.button(
+            "Load the latest version, keeping my entries beside it",
+            type="button",
+            variant="soft",
+            color_scheme="amber",
+            on_click=state.reload_editor,
+        ),
+    )
+
+
+def confirm_duplicate(state) -> rx.Component:
+    """Shown once the server said this looks like a record that exists."""
+    return rx.cond(
+        state.confirm_duplicate,
+        rx.checkbox("Save it anyway: it is a different client", name="allow_duplicate"),
+    )
+
+
+def unsent_texts(state) -> rx.Component:
+    """What the person typed that could not be saved, handed back to copy."""
+    return rx.cond(
+        state.unsent.length() > 0,
+        rx.callout(
+            rx.vstack(
+                rx.text(
+                    "This was not saved. Copy what you need before you leave the page:",
+                    weight="medium",
+                ),
+                rx.foreach(
+                    state.unsent,
+                    lambda item: rx.vstack(
+                        rx.el.label(item.label, class_name="field-label"),
+                        rx.text_area(
+                            value=item.text,
+                            read_only=True,
+                            rows="3",
+                            width="100%",
+                            aria_label=item.label + " (not saved)",
+                        ),
+                        spacing="1",
+                        width="100%",
+                    ),
+                ),
+                rx.button(
+                    "I have copied it", size="1", variant="soft", on_click=state.dismiss_unsent
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            icon="clipboard",
+            color_scheme="amber",
+            role="status",
+            width="100%",
+        ),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import textarea_field
+from pages.components import submit_form, textarea_field
 
 
 def discussion(
@@ -42,12 +42,12 @@ def discussion(
         ),
         rx.cond(
             can_post,
-            rx.form(
+            submit_form(
                 extra if extra is not None else rx.fragment(),
                 textarea_field("Write a message", name="body", id="post-body" + key, rows=2),
                 rx.button("Post message", type="submit", margin_top="0.5em"),
                 on_submit=on_post,
-                reset_on_submit=True,
+                form_id="post-form" + key,
                 aria_label="Post to the discussion",
             ),
         ),

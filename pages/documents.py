@@ -2,6 +2,9 @@
 
 Reflex turns a link into a client-side router link; `reload_document` hands the click back to
 the browser, because a download is an HTTP request to the authenticated route, not a page.
+With `on_download`, a click first asks the page whether the document is still there, so a
+document deleted since the list was drawn is said to be gone instead of failing silently in
+the browser's download bar; the link's address stays for "save link as".
 """
 
 from __future__ import annotations
@@ -11,19 +14,34 @@ from collections.abc import Callable
 import reflex as rx
 
 
-def document_list(rows, controls: Callable | None = None) -> rx.Component:
+def download_link(text, *, url, document_id, on_download=None, **props) -> rx.Component:
+    """A link to the authenticated download route."""
+    if on_download is not None:
+        props["on_click"] = on_download(document_id).prevent_default
+    return rx.el.a(
+        text,
+        href=url,
+        reload_document=True,
+        # A download, not a navigation: without it the browser fires beforeunload and
+        # Reflex drops the page's live connection.
+        download=True,
+        class_name="file-link",
+        **props,
+    )
+
+
+def document_list(
+    rows, controls: Callable | None = None, on_download: Callable | None = None
+) -> rx.Component:
     def row(doc) -> rx.Component:
         return rx.table.row(
             rx.table.cell(
-                rx.el.a(
+                download_link(
                     doc.filename,
-                    href=doc.download_url,
-                    reload_document=True,
-                    # A download, not a navigation: without it the browser fires
-                    # beforeunload and Reflex drops the page's live connection.
-                    download=True,
+                    url=doc.download_url,
+                    document_id=doc.id,
+                    on_download=on_download,
                     aria_label="Download " + doc.filename,
-                    class_name="file-link",
                 )
             ),
             rx.table.cell(doc.filing_label),

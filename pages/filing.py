@@ -5,15 +5,20 @@ from __future__ import annotations
 import reflex as rx
 
 from pages.components import (
+    action_button,
+    date_field,
     empty_state,
     field,
     hidden,
     messages,
     native_select,
+    reload_latest,
     section,
     select_field,
     status_badge,
+    submit_form,
     textarea_field,
+    your_entry,
 )
 from pages.discussion import discussion
 from pages.documents import document_list
@@ -22,7 +27,7 @@ from pages.step_card import step_summary, step_work
 from state.filing import FilingState as S
 
 
-def _person_picker(label: str, value, on_change) -> rx.Component:
+def _person_picker(label: str, value, handler) -> rx.Component:
     return rx.hstack(
         rx.el.label(label, html_for=label.lower(), class_name="field-label"),
         native_select(
@@ -32,7 +37,7 @@ def _person_picker(label: str, value, on_change) -> rx.Component:
             label_of=lambda p: p.label,
             empty="Nobody",
             value=rx.cond(value > 0, value.to_string(), ""),
-            on_change=on_change,
+            on_change=lambda choice: handler(value.to_string(), choice),
         ),
         align="center",
         spacing="2",
@@ -44,12 +49,17 @@ def _lifecycle() -> rx.Component:
         rx.cond(
             S.filing.is_active,
             rx.hstack(
-                rx.button("Mark as filed", on_click=S.file_filing),
-                rx.button(
-                    "Cancel filing", variant="soft", color_scheme="red", on_click=S.cancel_filing
+                action_button("Mark as filed", S.file_filing(S.submit_token, S.filing.status)),
+                action_button(
+                    "Cancel filing",
+                    S.cancel_filing(S.submit_token, S.filing.status),
+                    variant="soft",
+                    color_scheme="red",
                 ),
             ),
-            rx.button("Reopen filing", variant="soft", on_click=S.reopen_filing),
+            action_button(
+                "Reopen filing", S.reopen_filing(S.submit_token, S.filing.status), variant="soft"
+            ),
         ),
         rx.button("Edit details", variant="outline", on_click=S.toggle_edit_filing),
         spacing="3",
@@ -61,20 +71,37 @@ def _edit_filing() -> rx.Component:
     return rx.cond(
         S.editing_filing,
         rx.card(
-            rx.form(
+            submit_form(
                 rx.hstack(
-                    select_field(
-                        "Kind", name="kind", options=S.kinds, value=S.filing.kind, id="edit-kind"
+                    rx.box(
+                        select_field(
+                            "Kind",
+                            name="kind",
+                            options=S.kinds,
+                            default_value=S.filing.kind,
+                            id="edit-kind",
+                        ),
+                        your_entry(S, "filing", "kind"),
                     ),
-                    field("Period", name="period", default_value=S.filing.period, id="edit-period"),
-                    field(
-                        "Due date",
-                        name="due_date",
-                        type="date",
-                        default_value=S.filing.due_iso,
-                        id="edit-due",
+                    rx.box(
+                        field(
+                            "Period",
+                            name="period",
+                            default_value=S.filing.period,
+                            id="edit-period",
+                        ),
+                        your_entry(S, "filing", "period"),
                     ),
-                    align="end",
+                    rx.box(
+                        date_field(
+                            "Due date",
+                            name="due_date",
+                            default_value=S.filing.due_iso,
+                            id="edit-due",
+                        ),
+                        your_entry(S, "filing", "due_date"),
+                    ),
+                    align="start",
                     wrap="wrap",
                 ),
                 rx.hstack(
@@ -82,9 +109,13 @@ def _edit_filing() -> rx.Component:
                     rx.button(
                         "Cancel", type="button", variant="soft", on_click=S.toggle_edit_filing
                     ),
+                    reload_latest(S, "filing"),
                     margin_top="0.75em",
+                    wrap="wrap",
                 ),
                 on_submit=S.save_filing,
+                form_id="edit-filing",
+                key="edit-filing-" + S.editor_rev.to_string(),
                 aria_label="Edit filing",
             )
         ),
@@ -104,22 +135,22 @@ def _manage_step(step) -> rx.Component:
                 label_of=lambda p: p.label,
                 empty="Unassigned",
                 value=rx.cond(step.assignee_id > 0, step.assignee_id.to_string(), ""),
-                on_change=lambda value: S.assign_step(step.id, value),
+                on_change=lambda value: S.assign_step(step.id, step.assignee_id.to_string(), value),
                 aria_label="Assignee for " + step.title,
             ),
             rx.spacer(),
-            rx.button(
+            action_button(
                 "Move up",
+                S.move_step(S.submit_token, step.id, "up"),
                 variant="ghost",
                 size="1",
-                on_click=S.move_step(step.id, "up"),
                 aria_label="Move " + step.title + " up",
             ),
-            rx.button(
+            action_button(
                 "Move down",
+                S.move_step(S.submit_token, step.id, "down"),
                 variant="ghost",
                 size="1",
-                on_click=S.move_step(step.id, "down"),
                 aria_label="Move " + step.title + " down",
             ),
             rx.button(
@@ -129,12 +160,12 @@ def _manage_step(step) -> rx.Component:
                 on_click=S.start_edit_step(step.id),
                 aria_label="Edit " + step.title,
             ),
-            rx.button(
+            action_button(
                 "Remove",
+                S.remove_step(S.submit_token, step.id),
                 variant="ghost",
                 size="1",
                 color_scheme="red",
-                on_click=S.remove_step(step.id),
                 aria_label="Remove " + step.title,
             ),
             align="center",
@@ -143,33 +174,38 @@ def _manage_step(step) -> rx.Component:
         ),
         rx.cond(
             S.editing_step == step.id,
-            rx.form(
+            submit_form(
                 hidden("step_id", step.id),
-                hidden("version", step.version),
                 field(
                     "Title",
                     name="title",
                     default_value=step.title,
                     id="title-" + step.id.to_string(),
                 ),
-                field(
+                your_entry(S, "step-" + step.id.to_string(), "title"),
+                date_field(
                     "Due date",
                     name="due_date",
-                    type="date",
                     default_value=step.due_iso,
                     id="due-" + step.id.to_string(),
                 ),
+                your_entry(S, "step-" + step.id.to_string(), "due_date"),
                 textarea_field(
                     "Description",
                     name="description",
                     default_value=step.description,
                     id="description-" + step.id.to_string(),
                 ),
+                your_entry(S, "step-" + step.id.to_string(), "description"),
                 rx.hstack(
                     rx.button("Save step", type="submit"),
                     rx.button("Cancel", type="button", variant="soft", on_click=S.cancel_edit_step),
+                    reload_latest(S, "step-" + step.id.to_string()),
+                    wrap="wrap",
                 ),
                 on_submit=S.save_step,
+                form_id="edit-step-" + step.id.to_string(),
+                key="edit-step-" + step.id.to_string() + "-" + S.editor_rev.to_string(),
                 aria_label="Edit " + step.title,
             ),
         ),
@@ -198,11 +234,11 @@ def _step(step) -> rx.Component:
 
 def _add_step() -> rx.Component:
     return rx.card(
-        rx.form(
+        submit_form(
             rx.heading("Add a step", as_="h3", size="3"),
             rx.hstack(
                 field("Step title", name="title", id="new-step-title"),
-                field("Due date", name="due_date", type="date", id="new-step-due"),
+                date_field("Due date", name="due_date", id="new-step-due"),
                 select_field(
                     "Assign to",
                     name="assignee_id",
@@ -219,7 +255,7 @@ def _add_step() -> rx.Component:
             textarea_field("Description", name="description", id="new-step-description", rows=2),
             rx.button("Add step", type="submit", margin_top="0.5em"),
             on_submit=S.add_step,
-            reset_on_submit=True,
+            form_id="add-step",
             aria_label="Add a step",
         ),
         width="100%",
@@ -261,6 +297,6 @@ def filing_page() -> rx.Component:
             ),
             rx.cond(S.filing.is_active, _add_step()),
         ),
-        section("Documents", document_list(S.documents)),
+        section("Documents", document_list(S.documents, on_download=S.download)),
         section("Discussion", discussion(S)),
     )

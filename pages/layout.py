@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import empty_state
+from pages.components import empty_state, unsent_texts
+from portal import routes
 from state.session import SessionState
 
 SKIP_LINK_STYLE = {
@@ -73,10 +74,32 @@ def not_found_panel() -> rx.Component:
 
 
 def access_ended_panel() -> rx.Component:
-    return empty_state(
-        "Your access has ended",
-        "This work is no longer assigned to you, so its details have been cleared. "
-        "Your own tasks are still on My Tasks.",
+    """Said plainly, with the reason when the page knows it, and anything the person had
+    typed but not saved shown back to copy."""
+    return rx.vstack(
+        rx.vstack(
+            rx.heading("Your access has ended", as_="h2", size="4"),
+            rx.cond(SessionState.ended_reason != "", rx.text(SessionState.ended_reason)),
+            rx.text(
+                "This work is no longer yours to open, so its details have been cleared. ",
+                rx.cond(
+                    SessionState.role_label == "Bookkeeper",
+                    rx.fragment(
+                        "Your own tasks are still on ", rx.link("My Tasks", href=routes.TASKS), "."
+                    ),
+                    rx.link("Back to the firm home", href=routes.HOME),
+                ),
+                color_scheme="gray",
+            ),
+            padding="2em",
+            align="center",
+            width="100%",
+            class_name="empty-state",
+            role="status",
+        ),
+        unsent_texts(SessionState),
+        width="100%",
+        spacing="4",
     )
 
 
@@ -90,7 +113,13 @@ def shell(*content: rx.Component) -> rx.Component:
                 SessionState.page_status,
                 ("not_found", not_found_panel()),
                 ("access_ended", access_ended_panel()),
-                rx.vstack(*content, spacing="5", width="100%", align="stretch"),
+                rx.vstack(
+                    unsent_texts(SessionState),
+                    *content,
+                    spacing="5",
+                    width="100%",
+                    align="stretch",
+                ),
             ),
             id="main",
             tab_index=-1,

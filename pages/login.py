@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import error_message, field, notice_message
+from pages.components import error_message, field, notice_message, submit_form
 from pages.layout import bare
 from state.signin import SignInState
 
@@ -17,7 +17,7 @@ def login_page() -> rx.Component:
                 rx.heading("Sign in", as_="h1", size="6"),
                 notice_message(SignInState.notice),
                 error_message(SignInState.error),
-                rx.form(
+                submit_form(
                     rx.vstack(
                         field("Email", name="email", type="email", autocomplete="username"),
                         field(
@@ -37,8 +37,7 @@ def login_page() -> rx.Component:
                         width="100%",
                     ),
                     on_submit=SignInState.sign_in,
-                    reset_on_submit=False,
-                    no_validate=True,
+                    form_id="sign-in",
                     aria_label="Sign in",
                 ),
                 spacing="4",

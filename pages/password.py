@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import error_message, field
+from pages.components import error_message, field, submit_form
 from pages.layout import shell
 from portal.auth import PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS
 from state.password import PasswordState
@@ -19,7 +19,7 @@ def password_page() -> rx.Component:
         ),
         rx.box(
             error_message(PasswordState.error),
-            rx.form(
+            submit_form(
                 rx.vstack(
                     field(
                         "Current password",
@@ -47,8 +47,7 @@ def password_page() -> rx.Component:
                     width="100%",
                 ),
                 on_submit=PasswordState.change_password,
-                reset_on_submit=True,
-                no_validate=True,
+                form_id="change-password",
                 aria_label="Change password",
             ),
             max_width="28em",

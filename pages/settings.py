@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import field, messages, section, select_field
+from pages.components import (
+    action_button,
+    field,
+    messages,
+    section,
+    select_field,
+    submit_form,
+)
 from pages.layout import shell
 from pages.staff import people_table
 from state.settings import SettingsState as S
@@ -15,27 +22,27 @@ def login_actions(state, person, *, reset: bool = True) -> rx.Component:
     return rx.hstack(
         rx.cond(
             person.is_active,
-            rx.button(
+            action_button(
                 "Deactivate",
+                state.set_active(state.submit_token, person.id, False),
                 size="1",
                 variant="soft",
                 color_scheme="red",
-                on_click=state.set_active(person.id, False),
                 aria_label="Deactivate " + person.name,
             ),
-            rx.button(
+            action_button(
                 "Reactivate",
+                state.set_active(state.submit_token, person.id, True),
                 size="1",
                 variant="soft",
-                on_click=state.set_active(person.id, True),
                 aria_label="Reactivate " + person.name,
             ),
         ),
-        rx.button(
+        action_button(
             "Reset password",
+            state.reset_password(state.submit_token, person.id),
             size="1",
             variant="soft",
-            on_click=state.reset_password(person.id),
             aria_label="Reset the password of " + person.name,
         )
         if reset
@@ -69,14 +76,13 @@ def login_form(state, *, title: str, button: str, prefix: str, roles=None) -> rx
         )
     )
     return rx.card(
-        rx.form(
+        submit_form(
             rx.heading(title, as_="h3", size="3"),
             rx.hstack(*fields, align="start", wrap="wrap", width="100%"),
             rx.button(button, type="submit", margin_top="0.5em"),
             on_submit=state.create_login,
-            reset_on_submit=True,
+            form_id=f"{prefix}-login",
             aria_label=title,
-            no_validate=True,
         ),
         width="100%",
     )
@@ -119,7 +125,7 @@ def settings_page() -> rx.Component:
         ),
         section(
             "Modules",
-            rx.form(
+            submit_form(
                 rx.vstack(
                     rx.checkbox(
                         "Filing Steps: split filings into steps assigned to people",
@@ -138,6 +144,7 @@ def settings_page() -> rx.Component:
                     spacing="3",
                 ),
                 on_submit=S.save_modules,
+                form_id="modules",
                 aria_label="Modules",
             ),
         ),

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import due_badge, field, hidden, native_select, status_badge, textarea_field
+from pages.components import (
+    action_button,
+    date_field,
+    due_badge,
+    field,
+    hidden,
+    native_select,
+    status_badge,
+    submit_form,
+    textarea_field,
+)
 
 STATUS_OPTIONS = [
     ("todo", "To do"),
@@ -23,7 +33,7 @@ def status_control(step, state) -> rx.Component:
                 STATUS_OPTIONS,
                 id="status-" + step.id.to_string(),
                 value=step.status,
-                on_change=lambda value: state.set_step_status(step.id, value),
+                on_change=lambda value: state.set_step_status(step.id, step.status, value),
                 aria_label="Status of " + step.title,
             ),
             align="center",
@@ -31,8 +41,9 @@ def status_control(step, state) -> rx.Component:
         ),
         rx.cond(
             state.waiting_step == step.id,
-            rx.form(
+            submit_form(
                 hidden("step_id", step.id),
+                hidden("expected", step.status),
                 textarea_field(
                     "What are you waiting for from the client?",
                     name="reason",
@@ -50,7 +61,7 @@ def status_control(step, state) -> rx.Component:
                     ),
                 ),
                 on_submit=state.mark_waiting,
-                reset_on_submit=True,
+                form_id="waiting-" + step.id.to_string(),
                 aria_label="Waiting on client",
             ),
         ),
@@ -76,12 +87,12 @@ def checklist(step, state, manage: bool) -> rx.Component:
             ),
             rx.cond(entry.is_done, rx.text("by ", entry.done_by, size="1", color_scheme="gray")),
             rx.spacer(),
-            rx.button(
+            action_button(
                 "Remove",
+                state.remove_checklist_item(state.submit_token, entry.id),
                 variant="ghost",
                 size="1",
                 color_scheme="red",
-                on_click=state.remove_checklist_item(entry.id),
                 aria_label="Remove checklist item " + entry.label,
             )
             if manage
@@ -100,7 +111,7 @@ def checklist(step, state, manage: bool) -> rx.Component:
     ]
     if manage:
         children.append(
-            rx.form(
+            submit_form(
                 hidden("step_id", step.id),
                 rx.hstack(
                     rx.input(
@@ -113,7 +124,8 @@ def checklist(step, state, manage: bool) -> rx.Component:
                     width="100%",
                 ),
                 on_submit=state.add_checklist_item,
-                reset_on_submit=True,
+                form_id="checklist-" + step.id.to_string(),
+                aria_label="Add a checklist item to " + step.title,
             )
         )
     return rx.vstack(*children, spacing="2", width="100%", align="stretch")
@@ -137,12 +149,12 @@ def time_log(step, state) -> rx.Component:
                             on_click=state.start_edit_time(row.id),
                             aria_label="Edit time entry of " + row.work_date_label,
                         ),
-                        rx.button(
+                        action_button(
                             "Delete",
+                            state.delete_time(state.submit_token, row.id),
                             variant="ghost",
                             size="1",
                             color_scheme="red",
-                            on_click=state.delete_time(row.id),
                             aria_label="Delete time entry of " + row.work_date_label,
                         ),
                     ),
@@ -153,7 +165,7 @@ def time_log(step, state) -> rx.Component:
     def edit_form(row) -> rx.Component:
         return rx.cond(
             state.editing_entry == row.id,
-            rx.form(
+            submit_form(
                 hidden("entry_id", row.id),
                 rx.hstack(
                     field(
@@ -162,10 +174,9 @@ def time_log(step, state) -> rx.Component:
                         default_value=row.minutes_label,
                         id="edit-minutes-" + row.id.to_string(),
                     ),
-                    field(
+                    date_field(
                         "Date",
                         name="work_date",
-                        type="date",
                         default_value=row.work_date_iso,
                         id="edit-date-" + row.id.to_string(),
                     ),
@@ -183,6 +194,7 @@ def time_log(step, state) -> rx.Component:
                     wrap="wrap",
                 ),
                 on_submit=state.update_time,
+                form_id="edit-time-" + row.id.to_string(),
                 aria_label="Edit time entry",
             ),
         )
@@ -211,7 +223,7 @@ def time_log(step, state) -> rx.Component:
             ),
         ),
         rx.foreach(step.time, edit_form),
-        rx.form(
+        submit_form(
             hidden("step_id", step.id),
             rx.hstack(
                 field(
@@ -220,7 +232,7 @@ def time_log(step, state) -> rx.Component:
                     id="minutes-" + step.id.to_string(),
                     hint="Minutes (90) or h:mm (1:30)",
                 ),
-                field("Date", name="work_date", type="date", id="date-" + step.id.to_string()),
+                date_field("Date", name="work_date", id="date-" + step.id.to_string()),
                 field("Note", name="note", id="note-" + step.id.to_string()),
                 rx.button("Log time", type="submit", variant="soft"),
                 align="end",
@@ -228,7 +240,7 @@ def time_log(step, state) -> rx.Component:
                 width="100%",
             ),
             on_submit=state.log_time,
-            reset_on_submit=True,
+            form_id="log-time-" + step.id.to_string(),
             aria_label="Log time on " + step.title,
         ),
         spacing="2",
@@ -256,14 +268,14 @@ def comments(step, state) -> rx.Component:
                 padding_y="0.25em",
             ),
         ),
-        rx.form(
+        submit_form(
             hidden("step_id", step.id),
             textarea_field(
                 "Add a comment", name="body", id="comment-" + step.id.to_string(), rows=2
             ),
             rx.button("Comment", type="submit", variant="soft"),
             on_submit=state.add_comment,
-            reset_on_submit=True,
+            form_id="comment-form-" + step.id.to_string(),
             aria_label="Comment on " + step.title,
         ),
         spacing="2",

@@ -67,7 +67,7 @@ def denied_to_all(handler: str) -> bool:
 _EVERY_PAGE = _handlers("state.session.SessionState", "enter_page")
 _SIGNED_IN = _union(
     _EVERY_PAGE,
-    _handlers("state.session.SessionState", "sign_out"),
+    _handlers("state.session.SessionState", "sign_out", "dismiss_unsent"),
     _handlers("state.password.PasswordState", "change_password"),
 )
 
@@ -108,7 +108,7 @@ _BOOKKEEPER_EVENTS = _union(
         "previous_page",
     ),
     _handlers("state.task.TaskState", "load", "post", *STEP_WORK),
-    _handlers("state.client.ClientState", "load", "post_thread"),
+    _handlers("state.client.ClientState", "load", "post_thread", "download"),
 )
 
 _STAFF_EVENTS = _union(
@@ -128,8 +128,10 @@ _STAFF_EVENTS = _union(
     _handlers(
         "state.client.ClientState",
         "load",
+        "download",
         "toggle_edit",
         "save",
+        "reload_editor",
         "toggle_add_filing",
         "create_filing",
         "choose_upload_filing",
@@ -148,6 +150,8 @@ _STAFF_EVENTS = _union(
     _handlers(
         "state.filing.FilingState",
         "load",
+        "download",
+        "reload_editor",
         "file_filing",
         "cancel_filing",
         "reopen_filing",

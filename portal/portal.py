@@ -8,6 +8,7 @@ from pages.registry import NOT_FOUND, PAGES
 from portal import routes
 from portal.boundary import PortalBoundary
 from portal.http import HttpGuard, routes_app
+from state.calls import on_unexpected
 from state.session import SessionState
 
 STYLE = {
@@ -42,11 +43,34 @@ STYLE = {
         "outline": "2px solid var(--accent-9)",
         "outline_offset": "2px",
     },
+    # A control whose submission is under way (assets/submit_once.js).
+    "button[data-busy]": {"cursor": "progress", "opacity": "0.7"},
+    "button[data-busy]::after": {
+        "content": '""',
+        "display": "inline-block",
+        "width": "0.8em",
+        "height": "0.8em",
+        "margin_left": "0.5em",
+        "border": "2px solid currentColor",
+        "border_right_color": "transparent",
+        "border_radius": "50%",
+        "animation": "portal-spin 0.8s linear infinite",
+    },
+    "@keyframes portal-spin": {"to": {"transform": "rotate(360deg)"}},
+    ".your-entry-box": {
+        "border_left": "3px solid var(--amber-8)",
+        "padding": "0.25em 0.5em",
+        "margin_top": "0.25em",
+        "background": "var(--amber-2)",
+    },
+    ".your-entry": {"user_select": "all"},
 }
 
 app = rx.App(
     style=STYLE,
+    head_components=[rx.script(src="/submit_once.js")],
     api_transformer=[routes_app(), lambda asgi: HttpGuard(asgi, routes.match)],
+    backend_exception_handler=on_unexpected,
 )
 app.add_middleware(PortalBoundary(page_root=SessionState))
 

@@ -7,7 +7,7 @@ import reflex as rx
 from portal.services import audit
 from portal.services.audit import AuditRow, FilterOption
 from state.page import PagedMixin
-from state.session import SessionState, call
+from state.session import SessionState
 
 
 class AuditState(PagedMixin, SessionState):
@@ -26,7 +26,9 @@ class AuditState(PagedMixin, SessionState):
         ok_client, client_id = self._pick(self.client_filter)
         if not (ok_person and ok_client):
             return
-        result = call(audit.list_events, person_id=person_id, client_id=client_id, page=page)
+        result = self._load(audit.list_events, person_id=person_id, client_id=client_id, page=page)
+        if result is None:
+            return
         self.rows = result.rows
         self.people = result.people
         self.clients = result.clients

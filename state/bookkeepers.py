@@ -6,8 +6,9 @@ import reflex as rx
 
 from portal.services import team
 from portal.services.team import BookkeeperRow, PlanView
+from state.calls import call
 from state.logins import LoginAdminMixin
-from state.session import SessionState, call
+from state.session import SessionState
 
 
 class BookkeepersState(LoginAdminMixin, SessionState):
@@ -17,7 +18,7 @@ class BookkeepersState(LoginAdminMixin, SessionState):
 
     @rx.event
     def load(self):
-        self._refresh()
+        self._refresh_after(None)
 
     def _refresh(self) -> None:
         self.plan = call(team.plan)

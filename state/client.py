@@ -4,6 +4,8 @@ let through for the acting user."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from portal import routes
@@ -12,15 +14,17 @@ from portal.services import filings as filing_service
 from portal.services.clients import ClientInfo, FilingRow
 from portal.services.documents import DocumentRow, IncomingFile
 from portal.services.emails import EmailRow
-from portal.services.errors import NotFound, ServiceError
 from portal.services.workspace import AccessPath, Thread
-from state.page import PageMixin
-from state.session import SessionState, call, call_in_thread
+from state.calls import call
+from state.documents import DocumentLinksMixin
+from state.page import EditorMixin, clear_form
+from state.session import SessionState
 
 UPLOAD_ID = "client-documents"
+EDITOR = "client"
 
 
-class ClientState(PageMixin, SessionState):
+class ClientState(DocumentLinksMixin, EditorMixin, SessionState):
     info: ClientInfo = ClientInfo()
     # Staff get the controls; a bookkeeper's page renders none (and the server refuses them).
     can_manage: bool = False
@@ -41,6 +45,9 @@ class ClientState(PageMixin, SessionState):
     # What is waiting for a second click to be deleted: "document-5", "email-7" or "".
     confirm_delete: str = ""
     _client_id: int = 0
+    # The token of the upload under way: a second click of the same upload stores nothing.
+    _upload_token: str = ""
+    _skip_upload: bool = False
 
     @rx.event
     def load(self):
@@ -48,11 +55,10 @@ class ClientState(PageMixin, SessionState):
         if client_id is None:
             self._not_found()
             return
-        self._client_id = client_id
-        try:
-            self._show(call(workspace.client_page, client_id=client_id))
-        except NotFound:
-            self._not_found()
+        page = self._load(workspace.client_page, client_id=client_id)
+        if page is not None:
+            self._client_id = client_id
+            self._show(page)
 
     def _show(self, page: workspace.ClientPage) -> None:
         self.info = page.info
@@ -66,24 +72,35 @@ class ClientState(PageMixin, SessionState):
     def _refresh(self) -> None:
         self._show(call(workspace.client_page, client_id=self._client_id))
 
+    def _ended_reason(self) -> str:
+        return "You no longer hold a task on an active filing of this client."
+
+    def _editor_values(self, editor: str) -> dict[str, Any]:
+        return clients.edit_values(self.info)
+
     @rx.event
     def toggle_edit(self):
-        self.editing = not self.editing
         self.error = ""
+        self.notice = ""
+        if self.editing:
+            self._close_editor(EDITOR)
+            self.editing = False
+            return
+        self.editing = self._open_editor(EDITOR)
 
     @rx.event
     def save(self, form: dict):
-        try:
-            version = int(form.get("version") or 0)
-        except ValueError:
-            version = 0
-        if self._act(
+        done = self._submit(
+            form,
             clients.update_client,
             client_id=self._client_id,
-            form=form,
-            version=version,
+            form={name: form.get(name) for name in clients.FIELD_LABELS},
+            seen=self._seen_by(EDITOR),
+            allow_duplicate=form.get("allow_duplicate") == "on",
+            editor=EDITOR,
             success="Client saved.",
-        ):
+        )
+        if done is not None:
             self.editing = False
 
     @rx.event
@@ -93,27 +110,24 @@ class ClientState(PageMixin, SessionState):
 
     @rx.event
     def create_filing(self, form: dict):
-        self.error = ""
-        try:
-            filing_id = call(
-                filing_service.create_filing,
-                client_id=self._client_id,
-                kind=form.get("kind"),
-                period=form.get("period"),
-                due_date=form.get("due_date"),
-            )
-        except NotFound:
-            self._after_not_found()
-            return
-        except ServiceError as exc:
-            self.error = exc.message
-            return
-        return rx.redirect(routes.filing(filing_id))
+        done = self._submit(
+            form,
+            filing_service.create_filing,
+            client_id=self._client_id,
+            kind=form.get("kind"),
+            period=form.get("period"),
+            due_date=form.get("due_date"),
+        )
+        if done is not None and done.result:
+            return rx.redirect(routes.filing(done.result))
+        return None
 
     @rx.event
     def post_thread(self, form: dict):
-        if (fid := self._id(form.get("filing_id"))) is not None:
-            self._act(discussion.add_post, filing_id=fid, body=form.get("body"))
+        if (fid := self._id(form.get("filing_id"))) is None:
+            return None
+        done = self._submit(form, discussion.add_post, filing_id=fid, body=form.get("body"))
+        return clear_form(form) if done else None
 
     # Documents.
 
@@ -122,9 +136,15 @@ class ClientState(PageMixin, SessionState):
         self.upload_filing = str(value or "")
 
     @rx.event
-    def begin_upload(self):
-        self.upload_percent = 0
-        self.uploading = True
+    def begin_upload(self, token: str = ""):
+        """The first half of the Upload button; the same click arriving twice (same token)
+        makes its second upload store nothing."""
+        token = str(token or "")[:64]
+        self._skip_upload = bool(token) and token == self._upload_token
+        self._upload_token = token
+        if not self._skip_upload:
+            self.upload_percent = 0
+            self.uploading = True
 
     @rx.event
     def upload_progress(self, progress: dict):
@@ -139,15 +159,15 @@ class ClientState(PageMixin, SessionState):
 
     @rx.event
     async def upload(self, files: list[rx.UploadFile]):
-        self.error = ""
-        self.notice = ""
+        if self._skip_upload:
+            self._skip_upload = False
+            return
         try:
             stored = await self._store(files)
         finally:
             self.uploading = False
             self.upload_percent = 100
         if stored:
-            self._refresh()
             self.notice = f"{stored} document{'s' if stored != 1 else ''} uploaded."
             yield rx.clear_selected_files(UPLOAD_ID)
 
@@ -155,25 +175,21 @@ class ClientState(PageMixin, SessionState):
         """Hand the files to the document service; the number stored, 0 when refused."""
         ok, filing_id = self._pick(self.upload_filing)
         if not ok:
+            self._rotate_token()
             return 0
         if not files:
+            self._rotate_token()
+            self.notice = ""
             self.error = "Choose at least one file to upload."
             return 0
         incoming = [IncomingFile(name=f.filename or "", stream=f.file) for f in files]
-        try:
-            await call_in_thread(
-                documents.upload_documents,
-                client_id=self._client_id,
-                filing_id=filing_id,
-                files=incoming,
-            )
-        except NotFound:
-            self._after_not_found()
-            return 0
-        except ServiceError as exc:
-            self.error = exc.message
-            return 0
-        return len(incoming)
+        done = await self._act_async(
+            documents.upload_documents,
+            client_id=self._client_id,
+            filing_id=filing_id,
+            files=incoming,
+        )
+        return len(incoming) if done is not None else 0
 
     @rx.event
     def ask_delete(self, kind: str, record_id: int):
@@ -185,9 +201,9 @@ class ClientState(PageMixin, SessionState):
         self.confirm_delete = ""
 
     @rx.event
-    def delete_document(self, document_id: int):
+    def delete_document(self, token: str, document_id: int):
         if (did := self._id(document_id)) is not None and self._act(
-            documents.delete_document, document_id=did, success="Document deleted."
+            documents.delete_document, token=token, document_id=did, success="Document deleted."
         ):
             self.confirm_delete = ""
 
@@ -213,33 +229,31 @@ class ClientState(PageMixin, SessionState):
 
     @rx.event
     async def send_email(self, form: dict):
-        self.error = ""
-        self.notice = ""
-        try:
-            await call_in_thread(
-                emails.send_email,
-                client_id=self._client_id,
-                to=form.get("to"),
-                subject=form.get("subject"),
-                body=form.get("body"),
-                attachment_document_id=self.attach_document or None,
-            )
-        except NotFound:
-            self._after_not_found()
+        done = await self._act_async(
+            emails.send_email,
+            token=str(form.get("_token") or ""),
+            typed=form,
+            client_id=self._client_id,
+            to=form.get("to"),
+            subject=form.get("subject"),
+            body=form.get("body"),
+            attachment_document_id=self.attach_document or None,
+            success="Email sent.",
+        )
+        if done is None or done.repeat:
             return
-        except ServiceError as exc:
-            self.error = exc.message
-            self._refresh()
+        if problem := emails.failure(done.result):
+            # Kept in the thread as failed; the form stays open with what was typed.
+            self.notice = ""
+            self.error = problem
             return
-        self._refresh()
         self.composing = False
         self.attach_document = 0
         self.attach_name = ""
-        self.notice = "Email sent."
 
     @rx.event
-    def delete_email(self, email_id: int):
+    def delete_email(self, token: str, email_id: int):
         if (eid := self._id(email_id)) is not None and self._act(
-            emails.delete_email, email_id=eid, success="Email deleted."
+            emails.delete_email, token=token, email_id=eid, success="Email deleted."
         ):
             self.confirm_delete = ""

@@ -7,9 +7,8 @@ import reflex as rx
 from portal import routes
 from portal.services import clients
 from portal.services.clients import ClientRow
-from portal.services.errors import ServiceError
 from state.page import PagedMixin
-from state.session import SessionState, call
+from state.session import SessionState
 
 
 class ClientsState(PagedMixin, SessionState):
@@ -23,10 +22,8 @@ class ClientsState(PagedMixin, SessionState):
         self._fetch(1)
 
     def _fetch(self, page: int) -> None:
-        try:
-            result = call(clients.list_clients, search=self.search, page=page)
-        except ServiceError as exc:
-            self.error = exc.message
+        result = self._load(clients.list_clients, search=self.search, page=page)
+        if result is None:
             return
         self.error = ""
         self.rows = result.rows
@@ -41,13 +38,16 @@ class ClientsState(PagedMixin, SessionState):
     def toggle_add(self):
         self.adding = not self.adding
         self.error = ""
+        self.confirm_duplicate = False
 
     @rx.event
     def create(self, form: dict):
-        self.error = ""
-        try:
-            client_id = call(clients.create_client, form=form)
-        except ServiceError as exc:
-            self.error = exc.message
-            return
-        return rx.redirect(routes.client(client_id))
+        done = self._submit(
+            form,
+            clients.create_client,
+            form={name: form.get(name) for name in clients.FIELD_LABELS},
+            allow_duplicate=form.get("allow_duplicate") == "on",
+        )
+        if done is not None and done.result:
+            return rx.redirect(routes.client(done.result))
+        return None

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from portal.services import discussion, filings, steps, workspace
 from portal.services.discussion import PostView
 from portal.services.documents import DocumentRow
-from portal.services.errors import NotFound
 from portal.services.filings import FILING_KINDS, FilingHeader
 from portal.services.people import PersonOption
 from portal.services.steps import StepView
-from state.session import SessionState, call
+from state.calls import call
+from state.documents import DocumentLinksMixin
+from state.page import EditorMixin, clear_form
+from state.session import SessionState
 from state.step_work import StepWorkMixin
 
+FILING_EDITOR = "filing"
+STATUS_ACTIONS = {
+    "file": "Filing marked as filed.",
+    "cancel": "Filing cancelled.",
+    "reopen": "Filing reopened.",
+}
 
-class FilingState(StepWorkMixin, SessionState):
+
+def step_editor(step_id: int) -> str:
+    return f"step-{step_id}"
+
+
+class FilingState(StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
     filing: FilingHeader = FilingHeader()
     steps: list[StepView] = []
     assignees: list[PersonOption] = []
@@ -34,11 +49,10 @@ class FilingState(StepWorkMixin, SessionState):
         if filing_id is None:
             self._not_found()
             return
-        self._filing_id = filing_id
-        try:
-            self._show(call(workspace.filing_page, filing_id=filing_id))
-        except NotFound:
-            self._not_found()
+        page = self._load(workspace.filing_page, filing_id=filing_id)
+        if page is not None:
+            self._filing_id = filing_id
+            self._show(page)
 
     def _show(self, page: workspace.FilingPage) -> None:
         self.filing = page.header
@@ -52,61 +66,82 @@ class FilingState(StepWorkMixin, SessionState):
     def _refresh(self) -> None:
         self._show(call(workspace.filing_page, filing_id=self._filing_id))
 
+    def _editor_values(self, editor: str) -> dict[str, Any]:
+        if editor == FILING_EDITOR:
+            return filings.edit_values(self.filing)
+        for step in self.steps:
+            if step_editor(step.id) == editor:
+                return steps.edit_values(step)
+        return {}
+
     # The filing itself.
 
     @rx.event
-    def file_filing(self):
+    def file_filing(self, token: str, expected: str):
+        self._change_status(token, "file", expected)
+
+    @rx.event
+    def cancel_filing(self, token: str, expected: str):
+        self._change_status(token, "cancel", expected)
+
+    @rx.event
+    def reopen_filing(self, token: str, expected: str):
+        self._change_status(token, "reopen", expected)
+
+    def _change_status(self, token: str, action: str, expected: str) -> None:
+        """From the status the page showed, so a stale page cannot file a cancelled filing."""
         self._act(
             filings.change_status,
+            token=token,
             filing_id=self._filing_id,
-            action="file",
-            success="Filing marked as filed.",
+            action=action,
+            expected=str(expected or "")[:20],
+            success=STATUS_ACTIONS[action],
         )
 
     @rx.event
-    def cancel_filing(self):
-        self._act(
-            filings.change_status,
-            filing_id=self._filing_id,
-            action="cancel",
-            success="Filing cancelled.",
-        )
+    def set_reviewer(self, expected: str, user_id: str):
+        self._set_person(expected, user_id, "reviewer")
 
     @rx.event
-    def reopen_filing(self):
-        self._act(
-            filings.change_status,
-            filing_id=self._filing_id,
-            action="reopen",
-            success="Filing reopened.",
-        )
+    def set_approver(self, expected: str, user_id: str):
+        self._set_person(expected, user_id, "approver")
 
-    @rx.event
-    def set_reviewer(self, user_id: str):
-        self._set_person(user_id, "reviewer")
-
-    @rx.event
-    def set_approver(self, user_id: str):
-        self._set_person(user_id, "approver")
-
-    def _set_person(self, value: str, role: str) -> None:
+    def _set_person(self, expected: str, value: str, role: str) -> None:
         ok, user_id = self._pick(value)
-        if not ok:
+        seen_ok, seen = self._pick("" if str(expected) == "0" else expected)
+        if not (ok and seen_ok):
             return
-        self._act(filings.set_reviewer, filing_id=self._filing_id, user_id=user_id, role=role)
+        self._act(
+            filings.set_reviewer,
+            filing_id=self._filing_id,
+            user_id=user_id,
+            role=role,
+            expected=seen,
+            success=f"{role.title()} set.",
+        )
 
     @rx.event
     def toggle_edit_filing(self):
-        self.editing_filing = not self.editing_filing
+        self.error = ""
+        self.notice = ""
+        if self.editing_filing:
+            self._close_editor(FILING_EDITOR)
+            self.editing_filing = False
+            return
+        self.editing_filing = self._open_editor(FILING_EDITOR)
 
     @rx.event
     def save_filing(self, form: dict):
-        if self._act(
+        if self._submit(
+            form,
             filings.update_filing,
             filing_id=self._filing_id,
             kind=form.get("kind"),
             period=form.get("period"),
             due_date=form.get("due_date"),
+            seen=self._seen_by(FILING_EDITOR),
+            editor=FILING_EDITOR,
             success="Filing saved.",
         ):
             self.editing_filing = False
@@ -117,8 +152,9 @@ class FilingState(StepWorkMixin, SessionState):
     def add_step(self, form: dict):
         ok, assignee_id = self._pick(form.get("assignee_id"))
         if not ok:
-            return
-        self._act(
+            return None
+        done = self._submit(
+            form,
             steps.add_step,
             filing_id=self._filing_id,
             title=form.get("title"),
@@ -127,65 +163,84 @@ class FilingState(StepWorkMixin, SessionState):
             description=form.get("description"),
             success="Step added.",
         )
+        return clear_form(form) if done else None
 
     @rx.event
     def start_edit_step(self, step_id: int):
-        self.editing_step = self._id(step_id) or 0
+        if (sid := self._id(step_id)) is None:
+            return
+        if self.editing_step:
+            self._close_editor(step_editor(self.editing_step))
+        self.error = ""
+        self.notice = ""
+        self.editing_step = sid if self._open_editor(step_editor(sid)) else 0
 
     @rx.event
     def cancel_edit_step(self):
+        self._close_editor(step_editor(self.editing_step))
         self.editing_step = 0
 
     @rx.event
     def save_step(self, form: dict):
         if (sid := self._id(form.get("step_id"))) is None:
             return
-        try:
-            version = int(form.get("version") or 0)
-        except ValueError:
-            version = 0
-        if self._act(
+        if self._submit(
+            form,
             steps.edit_step,
             step_id=sid,
             title=form.get("title"),
             description=form.get("description"),
             due_date=form.get("due_date"),
-            version=version,
+            seen=self._seen_by(step_editor(sid)),
+            editor=step_editor(sid),
             success="Step saved.",
         ):
             self.editing_step = 0
 
     @rx.event
-    def move_step(self, step_id: int, direction: str):
+    def move_step(self, token: str, step_id: int, direction: str):
         if (sid := self._id(step_id)) is not None:
-            self._act(steps.move_step, step_id=sid, direction=direction)
+            self._act(steps.move_step, token=token, step_id=sid, direction=direction)
 
     @rx.event
-    def remove_step(self, step_id: int):
+    def remove_step(self, token: str, step_id: int):
         if (sid := self._id(step_id)) is not None:
-            self._act(steps.remove_step, step_id=sid, success="Step removed.")
+            self._act(steps.remove_step, token=token, step_id=sid, success="Step removed.")
 
     @rx.event
-    def assign_step(self, step_id: int, user_id: str):
+    def assign_step(self, step_id: int, expected: str, user_id: str):
+        """From a picker: the new assignee, over the one the picker showed."""
         if (sid := self._id(step_id)) is None:
             return
         ok, assignee_id = self._pick(user_id)
-        if not ok:
+        seen_ok, seen = self._pick("" if str(expected) == "0" else expected)
+        if not (ok and seen_ok):
             return
-        self._act(steps.assign_step, step_id=sid, assignee_id=assignee_id, success="Step assigned.")
+        self._act(
+            steps.assign_step,
+            step_id=sid,
+            assignee_id=assignee_id,
+            expected_assignee_id=seen,
+            success="Step assigned." if assignee_id else "Step unassigned.",
+        )
 
     @rx.event
     def add_checklist_item(self, form: dict):
-        if (sid := self._id(form.get("step_id"))) is not None:
-            self._act(steps.add_checklist_item, step_id=sid, label=form.get("label"))
+        if (sid := self._id(form.get("step_id"))) is None:
+            return None
+        done = self._submit(form, steps.add_checklist_item, step_id=sid, label=form.get("label"))
+        return clear_form(form) if done else None
 
     @rx.event
-    def remove_checklist_item(self, item_id: int):
+    def remove_checklist_item(self, token: str, item_id: int):
         if (iid := self._id(item_id)) is not None:
-            self._act(steps.remove_checklist_item, item_id=iid)
+            self._act(steps.remove_checklist_item, token=token, item_id=iid)
 
     # Discussion.
 
     @rx.event
     def post(self, form: dict):
-        self._act(discussion.add_post, filing_id=self._filing_id, body=form.get("body"))
+        done = self._submit(
+            form, discussion.add_post, filing_id=self._filing_id, body=form.get("body")
+        )
+        return clear_form(form) if done else None

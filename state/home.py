@@ -6,9 +6,8 @@ import reflex as rx
 
 from portal.services import dashboard
 from portal.services.dashboard import AssigneeLoad, StepLink
-from portal.services.errors import ServiceError
 from state.page import PageMixin
-from state.session import SessionState, call
+from state.session import SessionState
 
 
 class HomeState(PageMixin, SessionState):
@@ -20,10 +19,8 @@ class HomeState(PageMixin, SessionState):
 
     @rx.event
     def load(self):
-        try:
-            home = call(dashboard.firm_home)
-        except ServiceError as exc:
-            self.error = exc.message
+        home = self._load(dashboard.firm_home)
+        if home is None:
             return
         self.by_assignee = home.by_assignee
         self.due_soon = home.due_soon

@@ -7,27 +7,25 @@ import reflex as rx
 from portal import access
 from portal.auth import require_acting
 from portal.services import accounts
-from portal.services.errors import ServiceError
-from state.session import SessionState, call_in_thread
+from state.page import PageMixin
+from state.session import SessionState
 
 
-class PasswordState(SessionState):
-    error: str = ""
+class PasswordState(PageMixin, SessionState):
     done: bool = False
 
     @rx.event
     async def change_password(self, form_data: dict):
-        self.error = ""
-        try:
-            await call_in_thread(
-                accounts.change_own_password,
-                current=str(form_data.get("current") or ""),
-                new=str(form_data.get("new") or ""),
-                confirm=str(form_data.get("confirm") or ""),
-            )
-        except ServiceError as exc:
-            self.error = exc.message
-            return
+        """A refusal keeps what was typed; a repeat of a change already made does nothing."""
+        done = await self._act_async(
+            accounts.change_own_password,
+            token=str(form_data.get("_token") or ""),
+            current=str(form_data.get("current") or ""),
+            new=str(form_data.get("new") or ""),
+            confirm=str(form_data.get("confirm") or ""),
+        )
+        if done is None:
+            return None
         actor = require_acting()
         self.done = True
         landing = access.LANDING[access.Role(actor.role)]

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+import secrets
+from dataclasses import dataclass
 
 import reflex as rx
 
 from portal import access, routes
-from portal.auth import acting, require_acting
-from portal.services import accounts, runner
-
-T = TypeVar("T")
+from portal.auth import acting
+from portal.services import accounts
+from portal.services.errors import ServiceError
+from state.calls import call
 
 # The navigation, in order. Each person sees only the entries their role may open.
 NAVIGATION = (
@@ -34,14 +33,17 @@ SIGN_OUT_SCRIPT = (
 )
 
 
-def call(fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run one service call in its own unit of work, as the user the boundary verified."""
-    return runner.perform(fn, actor=require_acting(), **kwargs)
+def new_token() -> str:
+    """A page's submission token: what makes a double click one submission."""
+    return secrets.token_urlsafe(12)
 
 
-async def call_in_thread(fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """The same, off the event loop: for calls that hash passwords."""
-    return await asyncio.to_thread(call, fn, **kwargs)
+@dataclass(frozen=True)
+class UnsentText:
+    """Something the person typed that could not be saved, shown back to copy."""
+
+    label: str = ""
+    text: str = ""
 
 
 class SessionState(rx.State):
@@ -53,6 +55,12 @@ class SessionState(rx.State):
     nav: list[dict[str, str]] = []
     # "ok", "not_found" (missing or out of scope: the two look the same) or "access_ended".
     page_status: str = "ok"
+    # Why access ended, when the page knows; and what the person had typed but not saved.
+    ended_reason: str = ""
+    unsent: list[UnsentText] = []
+    # Carried by every form and action button of the page, and renewed after each
+    # submission is handled: a repeat of the same click carries the old one.
+    submit_token: str = ""
 
     @rx.event
     def enter_page(self):
@@ -63,8 +71,20 @@ class SessionState(rx.State):
         self.firm_name = actor.firm_name if actor else ""
         allowed = access.ROUTES[role] if role is not access.Role.PASSWORD_CHANGE else ()
         self.nav = [{"label": label, "href": href} for label, href in NAVIGATION if href in allowed]
+        self.submit_token = new_token()
+        self.ended_reason = ""
+        self.unsent = []
+
+    @rx.event
+    def dismiss_unsent(self):
+        self.unsent = []
 
     @rx.event
     def sign_out(self):
-        call(accounts.sign_out)
+        """Signing out never fails in the browser: if ending the session here fails, the
+        sign-out route the script calls ends it again and clears the cookie."""
+        try:
+            call(accounts.sign_out)
+        except ServiceError:
+            pass
         return rx.call_script(SIGN_OUT_SCRIPT)

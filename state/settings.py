@@ -6,8 +6,9 @@ import reflex as rx
 
 from portal.services import team
 from portal.services.team import PersonRow, PlanView
+from state.calls import call
 from state.logins import LoginAdminMixin
-from state.session import SessionState, call
+from state.session import SessionState
 
 
 class SettingsState(LoginAdminMixin, SessionState):
@@ -17,7 +18,7 @@ class SettingsState(LoginAdminMixin, SessionState):
 
     @rx.event
     def load(self):
-        self._refresh()
+        self._refresh_after(None)
 
     def _refresh(self) -> None:
         self.plan = call(team.plan)
@@ -25,9 +26,12 @@ class SettingsState(LoginAdminMixin, SessionState):
 
     @rx.event
     def save_modules(self, form: dict):
-        self._act(
+        """Switched from what the page showed: another admin's change is never undone."""
+        self._submit(
+            form,
             team.set_modules,
             filing_steps=form.get("filing_steps") == "on",
             portal=form.get("portal") == "on",
+            expected=(self.plan.filing_steps_enabled, self.plan.portal_enabled),
             success="Modules saved.",
         )

@@ -10,7 +10,8 @@ import reflex as rx
 from portal import access, routes
 from portal.db import unit_of_work
 from portal.services import signin
-from state.session import SessionState
+from state.calls import unexpected
+from state.session import SessionState, new_token
 
 # Why the visitor is on the sign-in page, from the boundary's redirect.
 REASONS = {
@@ -36,16 +37,21 @@ def handoff_script(code: str, next_path: str) -> str:
 
 
 def _sign_in(email: str, password: str, ip: str, user_agent: str) -> signin.SignInResult:
-    with unit_of_work() as session:
-        return signin.sign_in(
-            session=session, email=email, password=password, ip=ip, user_agent=user_agent
-        )
+    try:
+        with unit_of_work() as session:
+            return signin.sign_in(
+                session=session, email=email, password=password, ip=ip, user_agent=user_agent
+            )
+    except Exception as exc:
+        return signin.SignInResult(False, unexpected(signin.sign_in, exc).message)
 
 
 class SignInState(SessionState):
     error: str = ""
     notice: str = ""
     busy: bool = False
+    # The submission being signed in: the same click arriving again opens no second session.
+    _handled_token: str = ""
 
     @rx.event
     def load(self):
@@ -55,6 +61,10 @@ class SignInState(SessionState):
 
     @rx.event
     async def sign_in(self, form_data: dict):
+        token = str(form_data.get("_token") or "")[:64]
+        if token and token == self._handled_token:
+            return
+        self._handled_token = token
         email = str(form_data.get("email") or "")[:320]
         password = str(form_data.get("password") or "")[:1024]
         self.busy = True
@@ -70,6 +80,7 @@ class SignInState(SessionState):
         if not result.ok:
             self.busy = False
             self.error = result.message
+            self.submit_token = new_token()
             yield rx.set_value("password", "")
             return
         role = access.Role.PASSWORD_CHANGE if result.must_change_password else result.role

@@ -7,7 +7,7 @@ import reflex as rx
 from portal.services import team
 from portal.services.team import PersonRow
 from state.page import PageMixin
-from state.session import SessionState, call
+from state.session import SessionState
 
 
 class StaffState(PageMixin, SessionState):
@@ -15,4 +15,6 @@ class StaffState(PageMixin, SessionState):
 
     @rx.event
     def load(self):
-        self.people = call(team.list_staff)
+        people = self._load(team.list_staff)
+        if people is not None:
+            self.people = people

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal.services import discussion, workspace
+from portal.services import discussion, tasks, workspace
 from portal.services.clients import ClientInfo
 from portal.services.discussion import PostView
-from portal.services.errors import NotFound
+from portal.services.errors import ServiceError
 from portal.services.filings import FilingHeader
 from portal.services.steps import StepView
-from state.session import SessionState, call
+from state.calls import call
+from state.page import clear_form
+from state.session import SessionState
 from state.step_work import StepWorkMixin
 
 
@@ -20,6 +22,7 @@ class TaskState(StepWorkMixin, SessionState):
     client: ClientInfo = ClientInfo()
     posts: list[PostView] = []
     can_post: bool = False
+    # Set only once the step loaded in scope: the browser never chooses it.
     _step_id: int = 0
 
     @rx.event
@@ -28,11 +31,10 @@ class TaskState(StepWorkMixin, SessionState):
         if step_id is None:
             self._not_found()
             return
-        self._step_id = step_id
-        try:
-            self._show(call(workspace.task_page, step_id=step_id))
-        except NotFound:
-            self._not_found()
+        page = self._load(workspace.task_page, step_id=step_id)
+        if page is not None:
+            self._step_id = step_id
+            self._show(page)
 
     def _show(self, page: workspace.TaskPage) -> None:
         self.step = page.step
@@ -44,6 +46,17 @@ class TaskState(StepWorkMixin, SessionState):
     def _refresh(self) -> None:
         self._show(call(workspace.task_page, step_id=self._step_id))
 
+    def _ended_reason(self) -> str:
+        if not self._step_id:
+            return ""
+        try:
+            return call(tasks.ended_reason, step_id=self._step_id)
+        except ServiceError:
+            return ""
+
     @rx.event
     def post(self, form: dict):
-        self._act(discussion.add_post, filing_id=self.filing.id, body=form.get("body"))
+        done = self._submit(
+            form, discussion.add_post, filing_id=self.filing.id, body=form.get("body")
+        )
+        return clear_form(form) if done else None

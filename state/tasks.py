@@ -7,8 +7,9 @@ import reflex as rx
 from portal.services import tasks
 from portal.services.errors import NotFound, ServiceError
 from portal.services.tasks import ClientOption, TaskRow
+from state.calls import call
 from state.page import PagedMixin
-from state.session import SessionState, call
+from state.session import SessionState
 
 
 class TasksState(PagedMixin, SessionState):

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from models import AuditEvent, Client
 from portal.services import clients
-from portal.services.errors import Conflict, Invalid, NotFound, Refused
+from portal.services.errors import Conflict, Duplicate, Invalid, NotFound, Refused
 from tests.factories import make_client
 
 
@@ -89,29 +89,78 @@ def test_bad_client_input_changes_nothing(session, world, form, message):
     assert session.exec(select(Client)).all() == before
 
 
-def test_concurrent_edits_do_not_silently_overwrite(session, world):
+def test_two_people_editing_different_fields_both_keep_their_change(session, world):
     staff = world.actor(session, world.staff)
     admin = world.actor(session, world.admin)
-    seen = clients.get_client(session=session, actor=staff, client_id=world.client.id)
+    seen = clients.edit_values(
+        clients.get_client(session=session, actor=staff, client_id=world.client.id)
+    )
     clients.update_client(
         session=session,
         actor=admin,
         client_id=world.client.id,
-        form={"name": seen.name, "phone": "416-555-0000"},
-        version=seen.version,
+        form={**seen, "phone": "416-555-0000"},
+        seen=seen,
     )
     session.commit()
-    with pytest.raises(Conflict):
+    clients.update_client(
+        session=session,
+        actor=staff,
+        client_id=world.client.id,
+        form={**seen, "name": "Maple Leaf Café Inc."},
+        seen=seen,
+    )
+    session.commit()
+    kept = clients.get_client(session=session, actor=staff, client_id=world.client.id)
+    assert (kept.name, kept.phone) == ("Maple Leaf Café Inc.", "416-555-0000")
+
+
+def test_the_same_field_changed_meanwhile_is_a_conflict_naming_who_and_what(session, world):
+    staff = world.actor(session, world.staff)
+    admin = world.actor(session, world.admin)
+    seen = clients.edit_values(
+        clients.get_client(session=session, actor=staff, client_id=world.client.id)
+    )
+    clients.update_client(
+        session=session,
+        actor=admin,
+        client_id=world.client.id,
+        form={**seen, "phone": "416-555-0000"},
+        seen=seen,
+    )
+    session.commit()
+    with pytest.raises(Conflict) as clash:
         clients.update_client(
             session=session,
             actor=staff,
             client_id=world.client.id,
-            form={"name": "Renamed", "phone": ""},
-            version=seen.version,
+            form={**seen, "name": "Renamed", "phone": "905-555-1111"},
+            seen=seen,
         )
     session.rollback()
+    assert clash.value.fields == ("phone",)
+    assert "Ada Admin changed this client" in clash.value.message
+    assert "Phone is now “416-555-0000”" in clash.value.message
     kept = clients.get_client(session=session, actor=staff, client_id=world.client.id)
+    # Nothing of the loser's was written, not even the field nobody else touched.
     assert (kept.name, kept.phone) == ("Maple Leaf Cafe Inc.", "416-555-0000")
+
+
+def test_saving_what_someone_else_already_saved_is_no_conflict(session, world):
+    staff = world.actor(session, world.staff)
+    admin = world.actor(session, world.admin)
+    seen = clients.edit_values(
+        clients.get_client(session=session, actor=staff, client_id=world.client.id)
+    )
+    for actor in (admin, staff):
+        clients.update_client(
+            session=session,
+            actor=actor,
+            client_id=world.client.id,
+            form={**seen, "phone": "416-555-0000"},
+            seen=seen,
+        )
+        session.commit()
 
 
 def test_bookkeeper_cannot_create_or_edit_clients(session, world):
@@ -120,5 +169,72 @@ def test_bookkeeper_cannot_create_or_edit_clients(session, world):
         clients.create_client(session=session, actor=bk, form={"name": "Mine"})
     with pytest.raises(Refused):
         clients.update_client(
-            session=session, actor=bk, client_id=world.client.id, form={"name": "x"}, version=1
+            session=session, actor=bk, client_id=world.client.id, form={"name": "x"}, seen={}
         )
+
+
+@pytest.mark.parametrize(
+    ("existing", "typed"),
+    [
+        ({"name": "Maple Leaf Cafe Inc."}, {"name": "maple  leaf CAFE inc."}),
+        ({"name": "Maple Leaf Cafe Inc."}, {"name": "MapleLeaf Cafe Inc."}),
+        (
+            {"name": "North Co.", "business_number": "123456789 RT 0001"},
+            {"name": "Northern Company", "business_number": "123456789-rt0001"},
+        ),
+    ],
+    ids=["case-and-spaces", "no-space", "same-business-number"],
+)
+def test_a_likely_duplicate_is_refused_until_confirmed(session, world, existing, typed):
+    staff = world.actor(session, world.staff)
+    if existing["name"] != world.client.name:
+        clients.create_client(session=session, actor=staff, form=existing)
+        session.commit()
+    before = len(session.exec(select(Client)).all())
+    with pytest.raises(Duplicate) as warned:
+        clients.create_client(session=session, actor=staff, form=typed)
+    session.rollback()
+    assert "looks like a client you already have" in warned.value.message
+    assert existing["name"] in warned.value.message
+    assert len(session.exec(select(Client)).all()) == before
+    clients.create_client(session=session, actor=staff, form=typed, allow_duplicate=True)
+    assert len(session.exec(select(Client)).all()) == before + 1
+
+
+def test_another_firms_client_of_the_same_name_is_no_duplicate(session, world):
+    outsider = world.actor(session, world.outsider)
+    clients.create_client(session=session, actor=outsider, form={"name": world.client.name})
+
+
+def test_renaming_into_another_client_is_refused_until_confirmed(session, world):
+    staff = world.actor(session, world.staff)
+    info = clients.get_client(session=session, actor=staff, client_id=world.other_client.id)
+    seen = clients.edit_values(info)
+    with pytest.raises(Duplicate):
+        clients.update_client(
+            session=session,
+            actor=staff,
+            client_id=world.other_client.id,
+            form={**seen, "name": "MAPLE LEAF CAFE INC."},
+            seen=seen,
+        )
+    session.rollback()
+    clients.update_client(
+        session=session,
+        actor=staff,
+        client_id=world.other_client.id,
+        form={**seen, "name": "MAPLE LEAF CAFE INC."},
+        seen=seen,
+        allow_duplicate=True,
+    )
+    # Saving other fields of a client that is already a confirmed duplicate asks nothing.
+    seen = clients.edit_values(
+        clients.get_client(session=session, actor=staff, client_id=world.other_client.id)
+    )
+    clients.update_client(
+        session=session,
+        actor=staff,
+        client_id=world.other_client.id,
+        form={**seen, "phone": "416-555-0000"},
+        seen=seen,
+    )

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from models import AuditEvent, Filing
 from portal.services import filings, people, team
-from portal.services.errors import Invalid, NotFound, Refused
+from portal.services.errors import Conflict, Invalid, NotFound, Refused
 
 
 def create(session, actor, client_id, **overrides):
@@ -115,3 +115,96 @@ def test_reviewer_and_approver_are_staff_only(session, world):
             user_id=world.staff.id,
             role="approver",
         )
+
+
+def seen_of(session, actor, filing_id):
+    return filings.edit_values(
+        filings.get_filing(session=session, actor=actor, filing_id=filing_id)
+    )
+
+
+def edit(session, actor, filing_id, seen, **changes):
+    values = {**seen, **changes}
+    filings.update_filing(
+        session=session,
+        actor=actor,
+        filing_id=filing_id,
+        kind=values["kind"],
+        period=values["period"],
+        due_date=values["due_date"],
+        seen=seen,
+    )
+    session.commit()
+
+
+def test_two_staff_changing_period_and_due_date_both_keep_their_change(session, world):
+    """The tester's case: one changes the period, the other only the due date. Both are
+    told "saved", and both changes must hold."""
+    sam, ada = world.actor(session, world.staff), world.actor(session, world.admin)
+    seen = seen_of(session, sam, world.filing.id)
+    edit(session, ada, world.filing.id, seen, period="Q2 2026")
+    edit(session, sam, world.filing.id, seen, due_date="2026-07-31")
+    now = filings.get_filing(session=session, actor=sam, filing_id=world.filing.id)
+    assert (now.period, now.due_iso) == ("Q2 2026", "2026-07-31")
+
+
+def test_the_same_detail_changed_meanwhile_is_refused_naming_who(session, world):
+    sam, ada = world.actor(session, world.staff), world.actor(session, world.admin)
+    seen = seen_of(session, sam, world.filing.id)
+    edit(session, ada, world.filing.id, seen, period="Q2 2026")
+    with pytest.raises(Conflict) as clash:
+        edit(session, sam, world.filing.id, seen, period="Q3 2026", due_date="2026-09-30")
+    session.rollback()
+    assert clash.value.fields == ("period",)
+    assert clash.value.message.startswith("Ada Admin changed this filing")
+    assert "Period is now “Q2 2026”" in clash.value.message
+    now = filings.get_filing(session=session, actor=sam, filing_id=world.filing.id)
+    assert (now.period, now.due_iso) == ("Q2 2026", seen["due_date"])
+
+
+def test_a_status_change_from_a_stale_page_is_refused_naming_who(session, world):
+    sam, ada = world.actor(session, world.staff), world.actor(session, world.admin)
+    filings.change_status(
+        session=session, actor=ada, filing_id=world.filing.id, action="cancel", expected="open"
+    )
+    session.commit()
+    with pytest.raises(Conflict, match="Ada Admin cancelled this filing"):
+        filings.change_status(
+            session=session, actor=sam, filing_id=world.filing.id, action="file", expected="open"
+        )
+    session.rollback()
+    assert session.get(Filing, world.filing.id).status == "cancelled"
+
+
+def test_two_staff_picking_reviewers_at_once_cannot_both_win(session, world):
+    sam, ada = world.actor(session, world.staff), world.actor(session, world.admin)
+    filings.set_reviewer(
+        session=session,
+        actor=ada,
+        filing_id=world.filing.id,
+        user_id=world.admin.id,
+        role="reviewer",
+        expected=None,
+    )
+    session.commit()
+    with pytest.raises(Conflict) as clash:
+        filings.set_reviewer(
+            session=session,
+            actor=sam,
+            filing_id=world.filing.id,
+            user_id=world.staff.id,
+            role="reviewer",
+            expected=None,
+        )
+    session.rollback()
+    assert "Reviewer is now Ada Admin" in clash.value.message
+    assert session.get(Filing, world.filing.id).reviewer_id == world.admin.id
+    # The approver is another field: picking one does not clash with the reviewer.
+    filings.set_reviewer(
+        session=session,
+        actor=sam,
+        filing_id=world.filing.id,
+        user_id=world.staff.id,
+        role="approver",
+        expected=None,
+    )

@@ -110,10 +110,10 @@ def test_bad_step_input(session, world, title, due, message):
         )
 
 
-def test_edit_with_a_stale_version_is_refused_and_keeps_the_other_edit(session, world):
+def test_an_edit_over_a_field_changed_meanwhile_is_refused_and_keeps_the_other_edit(session, world):
     staff = world.actor(session, world.staff)
     admin = world.actor(session, world.admin)
-    seen = steps.get_step(session=session, actor=staff, step_id=world.step.id)
+    seen = steps.edit_values(steps.get_step(session=session, actor=staff, step_id=world.step.id))
     steps.edit_step(
         session=session,
         actor=admin,
@@ -121,10 +121,10 @@ def test_edit_with_a_stale_version_is_refused_and_keeps_the_other_edit(session, 
         title="Enter bank transactions",
         description="",
         due_date="2026-06-01",
-        version=seen.version,
+        seen=seen,
     )
     session.commit()
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as clash:
         steps.edit_step(
             session=session,
             actor=staff,
@@ -132,11 +132,93 @@ def test_edit_with_a_stale_version_is_refused_and_keeps_the_other_edit(session, 
             title="Something else",
             description="",
             due_date="",
-            version=seen.version,
+            seen=seen,
         )
     session.rollback()
+    assert set(clash.value.fields) == {"title", "due_date"}
+    assert clash.value.message.startswith("Ada Admin changed this step")
     step = session.get(Step, world.step.id)
     assert (step.title, str(step.due_date)) == ("Enter bank transactions", "2026-06-01")
+
+
+def test_a_reassignment_does_not_make_a_title_edit_conflict(session, world):
+    staff = world.actor(session, world.staff)
+    admin = world.actor(session, world.admin)
+    seen = steps.edit_values(steps.get_step(session=session, actor=staff, step_id=world.step.id))
+    steps.assign_step(
+        session=session,
+        actor=admin,
+        step_id=world.step.id,
+        assignee_id=world.bk2.id,
+        expected_assignee_id=world.bk1.id,
+    )
+    session.commit()
+    steps.edit_step(
+        session=session,
+        actor=staff,
+        step_id=world.step.id,
+        title="Enter Q1 bank and card transactions",
+        description=seen["description"],
+        due_date=seen["due_date"],
+        seen=seen,
+    )
+    session.commit()
+    step = session.get(Step, world.step.id)
+    session.refresh(step)
+    assert (step.title, step.assignee_id) == ("Enter Q1 bank and card transactions", world.bk2.id)
+
+
+def test_two_people_assigning_at_once_cannot_both_win(session, world):
+    """Access follows assignment: the one who loses is told who holds the step now."""
+    staff = world.actor(session, world.staff)
+    admin = world.actor(session, world.admin)
+    steps.assign_step(
+        session=session,
+        actor=admin,
+        step_id=world.step.id,
+        assignee_id=world.bk2.id,
+        expected_assignee_id=world.bk1.id,
+    )
+    session.commit()
+    with pytest.raises(Conflict) as clash:
+        steps.assign_step(
+            session=session,
+            actor=staff,
+            step_id=world.step.id,
+            assignee_id=world.staff.id,
+            expected_assignee_id=world.bk1.id,
+        )
+    session.rollback()
+    assert "Ada Admin changed this step's assignee" in clash.value.message
+    assert "assigned to Dev Books" in clash.value.message
+    assert session.get(Step, world.step.id).assignee_id == world.bk2.id
+    # Picking what already holds is no conflict.
+    steps.assign_step(
+        session=session,
+        actor=staff,
+        step_id=world.step.id,
+        assignee_id=world.bk2.id,
+        expected_assignee_id=world.bk1.id,
+    )
+
+
+def test_a_status_change_from_a_stale_page_is_refused(session, world):
+    staff = world.actor(session, world.staff)
+    bk = world.actor(session, world.bk1)
+    steps.set_status(
+        session=session, actor=bk, step_id=world.step.id, status="done", expected="todo"
+    )
+    session.commit()
+    with pytest.raises(Conflict, match="Bea Books set this step to “Done”"):
+        steps.set_status(
+            session=session,
+            actor=staff,
+            step_id=world.step.id,
+            status="in_progress",
+            expected="todo",
+        )
+    session.rollback()
+    assert session.get(Step, world.step.id).status == "done"
 
 
 def test_two_people_on_one_step_keep_each_others_ticks_and_time(session, world):
@@ -160,8 +242,8 @@ def test_two_people_on_one_step_keep_each_others_ticks_and_time(session, world):
         step_id=world.step.id,
         title="Enter Q1 bank transactions",
         description="Use the RBC statements",
-        due_date="",
-        version=seen_by_staff.version,
+        due_date=seen_by_staff.due_iso,
+        seen=steps.edit_values(seen_by_staff),
     )
     session.commit()
     now = steps.get_step(session=session, actor=staff, step_id=world.step.id)
@@ -342,7 +424,7 @@ def test_bookkeepers_cannot_manage_steps(session, world):
             title="x",
             description="",
             due_date="2026-01-01",
-            version=1,
+            seen={},
         ),
         lambda: steps.move_step(session=session, actor=bk, step_id=sid, direction="up"),
         lambda: steps.remove_step(session=session, actor=bk, step_id=sid),

@@ -7,11 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlmodel import Session, select
 
-from models import User
+from models import Firm, User
 from portal.auth import verify_password
 from portal.db import engine_for
 from portal.services import sessions, signin, team
-from portal.services.errors import Invalid, NotFound, Refused
+from portal.services.errors import Conflict, Invalid, NotFound, Refused
 from tests.factories import PASSWORD, actor_for, make_firm, make_login, make_user
 
 
@@ -184,3 +184,26 @@ def test_admins_cannot_lock_themselves_or_the_firm_out(session, world):
     team.set_active(session=session, actor=admin, user_id=second.id, active=False)
     with pytest.raises(NotFound):
         team.set_active(session=session, actor=admin, user_id=world.outsider.id, active=False)
+
+
+def test_modules_switched_from_a_stale_page_are_refused_naming_who(session, world):
+    ada = world.actor(session, world.admin)
+    other_admin = make_user(session, world.firm, "admin", name="Otto Other")
+    session.commit()
+    otto = world.actor(session, other_admin)
+    team.set_modules(
+        session=session, actor=otto, filing_steps=True, portal=False, expected=(True, True)
+    )
+    session.commit()
+    with pytest.raises(Conflict, match="Otto Other changed the modules"):
+        team.set_modules(
+            session=session, actor=ada, filing_steps=False, portal=False, expected=(True, True)
+        )
+    session.rollback()
+    firm = session.get(Firm, world.firm.id)
+    session.refresh(firm)
+    assert (firm.filing_steps_enabled, firm.portal_enabled) == (True, False)
+    # Asking for what already holds is no conflict.
+    team.set_modules(
+        session=session, actor=ada, filing_steps=True, portal=False, expected=(True, True)
+    )

@@ -10,11 +10,12 @@ from datetime import date
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus, utcnow
+from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus
+from models.clients import bn_key, name_key
 from portal import routes
 from portal.auth import Actor
 from portal.services import audit, display, inputs, scope, versioned
-from portal.services.errors import NotFound
+from portal.services.errors import Duplicate, NotFound
 
 PAGE_SIZE = 25
 
@@ -62,6 +63,18 @@ class FilingRow:
     is_active: bool = False
     open_steps: int = 0
     url: str = ""
+
+
+# The fields a person edits, with the words a conflict message uses for them.
+FIELD_LABELS = {
+    "name": "Client name",
+    "business_number": "Business number",
+    "contact_name": "Contact name",
+    "contact_email": "Contact email",
+    "phone": "Phone",
+    "address": "Address",
+    "notes": "Notes",
+}
 
 
 @dataclass(frozen=True)
@@ -211,10 +224,54 @@ def client_filings(
     ]
 
 
-def create_client(*, session: Session, actor: Actor, form: Mapping[str, object]) -> int:
+def _likely_duplicates(
+    session: Session, actor: Actor, data: ClientInput, *, besides: int | None = None
+) -> list[Client]:
+    """Clients of the firm with the same business number, or the same name ignoring case
+    and spacing: what a person adding a client most likely did not mean to add twice."""
+    keys = [Client.name_key == name_key(data.name)]
+    if bn_key(data.business_number):
+        keys.append(Client.bn_key == bn_key(data.business_number))
+    return list(
+        session.exec(
+            select(Client)
+            .where(Client.firm_id == actor.firm_id, or_(*keys), Client.id != (besides or 0))
+            .order_by(Client.name, Client.id)
+            .limit(5)
+        )
+    )
+
+
+def _refuse_duplicates(session: Session, actor: Actor, data: ClientInput, **where) -> None:
+    found = _likely_duplicates(session, actor, data, **where)
+    if not found:
+        return
+    same_bn = bn_key(data.business_number)
+    names = ", ".join(
+        f"{c.name} (business number {c.business_number})"
+        if same_bn and c.bn_key == same_bn
+        else c.name
+        for c in found
+    )
+    raise Duplicate(
+        f"This looks like a client you already have: {names}. Nothing was saved. If it "
+        "really is a different client, tick “Save it anyway” and save again."
+    )
+
+
+def create_client(
+    *,
+    session: Session,
+    actor: Actor,
+    form: Mapping[str, object],
+    allow_duplicate: bool = False,
+) -> int:
+    """A new client, unless it looks like one the firm already has and nobody confirmed."""
     scope.require_staff(actor)
     data = parse_client(form)
-    client = Client(firm_id=actor.firm_id, **data.__dict__)
+    if not allow_duplicate:
+        _refuse_duplicates(session, actor, data)
+    client = Client(firm_id=actor.firm_id, updated_by_id=actor.user_id, **data.__dict__)
     session.add(client)
     session.flush()
     audit.record(
@@ -229,23 +286,50 @@ def create_client(*, session: Session, actor: Actor, form: Mapping[str, object])
     return client.id
 
 
+def edit_values(client: ClientInfo) -> dict[str, str]:
+    """What a client editor shows: the "seen" side of a later save."""
+    return {name: getattr(client, name) for name in FIELD_LABELS}
+
+
 def update_client(
-    *, session: Session, actor: Actor, client_id: int, form: Mapping[str, object], version: int
+    *,
+    session: Session,
+    actor: Actor,
+    client_id: int,
+    form: Mapping[str, object],
+    seen: Mapping[str, object],
+    allow_duplicate: bool = False,
 ) -> ClientInfo:
-    """Save edits only if nobody saved in between; otherwise say so and keep theirs."""
+    """Save the fields the person changed, over what they saw; a field someone else changed
+    meanwhile is never overwritten (see versioned)."""
     scope.require_staff(actor)
     data = parse_client(form)
     client = load(session, actor, client_id)
-    versioned.save_if_unchanged(
-        session, Client, client.id, version, {**data.__dict__, "updated_at": utcnow()}
-    )
-    audit.record(
-        session=session,
+    renamed = data.name != seen.get("name") or data.business_number != seen.get("business_number")
+    if renamed and not allow_duplicate:
+        _refuse_duplicates(session, actor, data, besides=client.id)
+    changed = versioned.save_changes(
+        session,
+        Client,
+        client.id,
         actor=actor,
-        action="client_updated",
-        target_type="client",
-        target_id=client.id,
-        client_id=client.id,
+        seen={name: str(seen.get(name) or "") for name in FIELD_LABELS},
+        wanted=data.__dict__,
+        labels=FIELD_LABELS,
+        what="this client",
     )
     session.refresh(client)
+    # The duplicate keys follow whatever name and number the row holds now.
+    client.name_key, client.bn_key = name_key(client.name), bn_key(client.business_number)
+    session.add(client)
+    if changed:
+        audit.record(
+            session=session,
+            actor=actor,
+            action="client_updated",
+            target_type="client",
+            target_id=client.id,
+            client_id=client.id,
+            detail=", ".join(FIELD_LABELS[name] for name in changed),
+        )
     return info(client)

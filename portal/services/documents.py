@@ -361,3 +361,11 @@ def delete_document(*, session: Session, actor: Actor, document_id: int) -> None
     )
     session.flush()
     storage.delete(document.storage_key)
+
+
+def download_link(*, session: Session, actor: Actor, document_id: int) -> tuple[str, str]:
+    """Where to fetch a document and its name, once it is known to be there for this person:
+    a page can then say plainly that it was deleted, instead of a download that fails
+    silently in the browser's download bar."""
+    document = _visible_document(session, actor, document_id)
+    return routes.document_download(document.id), document.filename

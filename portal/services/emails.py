@@ -181,8 +181,9 @@ def send_email(
 ) -> EmailRow:
     """Send a message from the portal to people about a client, and keep it in the thread.
 
-    When sending fails, the message is committed to the thread as failed before Invalid is
-    raised, so the caller's rollback cannot take the person's text with it.
+    When sending fails, the message is still kept, marked failed with the reason (see
+    `failure`), and committed with the rest of the unit of work: nothing the person typed is
+    lost, and a repeat of the same submission finds it handled and sends nothing.
     """
     require_staff(actor)
     client = clients.load(session, actor, client_id)
@@ -240,13 +241,16 @@ def send_email(
         detail=f"to {recipients}: {subject} ({email.status})",
         at=email.at,
     )
-    if failure is not None:
-        session.commit()
-        raise Invalid(
-            f"The email could not be sent: {failure} It is saved in the thread as failed."
-        )
     sender = session.get(User, actor.user_id)
     return _row(email, attachment[0] if attachment else None, sender)
+
+
+def failure(row: EmailRow) -> str:
+    """What to tell the sender of a message that was kept as failed; "" when it went out."""
+    if row.status != EmailStatus.FAILED.value:
+        return ""
+    reason = row.error.removeprefix("Not sent: ")
+    return f"The email could not be sent: {reason} It is saved in the thread as failed."
 
 
 def send_document(

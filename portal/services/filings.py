@@ -7,6 +7,7 @@ filing's status. Each change is audited as one that grants or ends access.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,8 +17,8 @@ from sqlmodel import Session, select
 from models import ACTIVE_FILING_STATUSES, Client, Filing, FilingStatus, User, utcnow
 from portal import routes
 from portal.auth import Actor
-from portal.services import audit, clients, display, inputs, people, scope
-from portal.services.errors import Invalid, NotFound
+from portal.services import audit, clients, display, inputs, people, scope, versioned
+from portal.services.errors import Conflict, Invalid, NotFound
 
 FILING_KINDS = (
     "GST/HST",
@@ -131,6 +132,7 @@ def create_filing(
         period=inputs.text(period, label="Period", max_length=60, required=True),
         due_date=inputs.optional_date(due_date),
         status=FilingStatus.OPEN,
+        updated_by_id=actor.user_id,
     )
     session.add(filing)
     session.flush()
@@ -146,6 +148,14 @@ def create_filing(
     return filing.id
 
 
+FIELD_LABELS = {"kind": "Kind", "period": "Period", "due_date": "Due date"}
+
+
+def edit_values(header: FilingHeader) -> dict[str, str]:
+    """What a filing editor shows: the "seen" side of a later save."""
+    return {"kind": header.kind, "period": header.period, "due_date": header.due_iso}
+
+
 def update_filing(
     *,
     session: Session,
@@ -154,23 +164,48 @@ def update_filing(
     kind: object,
     period: object,
     due_date: object,
+    seen: Mapping[str, object],
 ) -> None:
+    """Save the details the person changed, over what they saw (see versioned)."""
     scope.require_staff(actor)
     filing = load(session, actor, filing_id)
-    filing.kind = parse_kind(kind)
-    filing.period = inputs.text(period, label="Period", max_length=60, required=True)
-    filing.due_date = inputs.optional_date(due_date)
-    filing.updated_at = utcnow()
-    filing.version += 1
-    session.add(filing)
-    audit.record(
-        session=session,
+    wanted = {
+        "kind": parse_kind(kind),
+        "period": inputs.text(period, label="Period", max_length=60, required=True),
+        "due_date": inputs.optional_date(due_date),
+    }
+    changed = versioned.save_changes(
+        session,
+        Filing,
+        filing.id,
         actor=actor,
-        action="filing_updated",
-        target_type="filing",
-        target_id=filing.id,
-        client_id=filing.client_id,
+        seen={
+            "kind": str(seen.get("kind") or ""),
+            "period": str(seen.get("period") or ""),
+            "due_date": _seen_date(seen.get("due_date")),
+        },
+        wanted=wanted,
+        labels=FIELD_LABELS,
+        what="this filing",
     )
+    if changed:
+        audit.record(
+            session=session,
+            actor=actor,
+            action="filing_updated",
+            target_type="filing",
+            target_id=filing.id,
+            client_id=filing.client_id,
+            detail=", ".join(FIELD_LABELS[name] for name in changed),
+        )
+
+
+def _seen_date(value: object) -> date | None:
+    """A date the page showed (ISO or empty); it came from us, so anything else is "none"."""
+    try:
+        return date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
 
 
 _TRANSITIONS = {
@@ -189,27 +224,55 @@ _REFUSALS = {
 }
 
 
-def change_status(*, session: Session, actor: Actor, filing_id: int, action: str) -> FilingHeader:
-    """File, cancel or reopen. The status check and the change are one UPDATE, so two people
-    acting at once cannot both succeed from a stale page."""
+_DONE = {
+    FilingStatus.FILED.value: "marked this filing as filed",
+    FilingStatus.CANCELLED.value: "cancelled this filing",
+    FilingStatus.OPEN.value: "reopened this filing",
+    FilingStatus.IN_REVIEW.value: "sent this filing for review",
+}
+
+
+def change_status(
+    *,
+    session: Session,
+    actor: Actor,
+    filing_id: int,
+    action: str,
+    expected: str | None = None,
+) -> FilingHeader:
+    """File, cancel or reopen, from the status the person saw (`expected`). The check and
+    the change are one UPDATE, so two people acting at once cannot both succeed from a stale
+    page, and the one who loses is told who got there first."""
     scope.require_staff(actor)
     if action not in _TRANSITIONS:
         raise Invalid("Unknown filing action.")
     filing = load(session, actor, filing_id)
     allowed_from, target, audit_action = _TRANSITIONS[action]
+    conditions = [Filing.id == filing.id, Filing.status.in_(allowed_from)]
+    if expected is not None:
+        conditions.append(Filing.status == str(expected))
     now = utcnow()
     result = session.execute(
         update(Filing)
-        .where(Filing.id == filing.id, Filing.status.in_(allowed_from))
+        .where(*conditions)
         .values(
             status=target.value,
             closed_at=None if target == FilingStatus.OPEN else now,
             updated_at=now,
+            updated_by_id=actor.user_id,
             version=Filing.version + 1,
         )
     )
     session.refresh(filing)
     if result.rowcount != 1:
+        if expected is not None and filing.status != expected:
+            raise Conflict(
+                f"{versioned.changed_by(session, filing)} "
+                f"{_DONE.get(filing.status, 'changed this filing')} "
+                f"{versioned.changed_when(filing)}, so nothing was changed. The page now shows "
+                "it as it is.",
+                fields=("status",),
+            )
         label = display.FILING_STATUS_LABELS.get(filing.status, filing.status).lower()
         raise Invalid(_REFUSALS[action].format(status=label))
     audit.record(
@@ -224,25 +287,46 @@ def change_status(*, session: Session, actor: Actor, filing_id: int, action: str
     return header(session, filing, actor)
 
 
+_UNCHECKED = object()
+
+
 def set_reviewer(
-    *, session: Session, actor: Actor, filing_id: int, user_id: int | None, role: str
+    *,
+    session: Session,
+    actor: Actor,
+    filing_id: int,
+    user_id: int | None,
+    role: str,
+    expected: int | object | None = _UNCHECKED,
 ) -> None:
-    """Reviewer or approver: staff only, never a bookkeeper, whatever the request says."""
+    """Reviewer or approver: staff only, never a bookkeeper, whatever the request says. Set
+    over the person the page showed (`expected`), so two people picking at once cannot
+    both believe they won."""
     scope.require_staff(actor)
     if role not in ("reviewer", "approver"):
         raise Invalid("Unknown role on a filing.")
     filing = load(session, actor, filing_id)
     person = people.reviewer(session, actor, user_id) if user_id else None
-    setattr(filing, f"{role}_id", person.id if person else None)
-    filing.updated_at = utcnow()
-    filing.version += 1
-    session.add(filing)
-    audit.record(
-        session=session,
+    column = f"{role}_id"
+    seen = getattr(filing, column) if expected is _UNCHECKED else expected
+    changed = versioned.save_changes(
+        session,
+        Filing,
+        filing.id,
         actor=actor,
-        action=f"{role}_set",
-        target_type="filing",
-        target_id=filing.id,
-        client_id=filing.client_id,
-        detail=person.name if person else "none",
+        seen={column: seen},
+        wanted={column: person.id if person else None},
+        labels={column: role.title()},
+        what="this filing",
+        show=lambda _name, value: people.name_of(session, actor, value),
     )
+    if changed:
+        audit.record(
+            session=session,
+            actor=actor,
+            action=f"{role}_set",
+            target_type="filing",
+            target_id=filing.id,
+            client_id=filing.client_id,
+            detail=person.name if person else "none",
+        )

@@ -58,6 +58,16 @@ def reviewer_options(*, session: Session, actor: Actor) -> list[PersonOption]:
     return [_option(u) for u in users]
 
 
+def name_of(session: Session, actor: Actor, user_id: int | None) -> str:
+    """A person of the firm as a message names them; "nobody" for no one."""
+    if not user_id:
+        return "nobody"
+    name = session.exec(
+        select(User.name).where(User.id == user_id, User.firm_id == actor.firm_id)
+    ).first()
+    return name or "someone no longer listed"
+
+
 def assignable(session: Session, actor: Actor, user_id: int) -> User:
     """The person a step may go to, or a clear refusal."""
     user = session.exec(

@@ -9,15 +9,31 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
 
 from portal.auth import Actor
 from portal.db import unit_of_work
-from portal.services import audit
+from portal.services import audit, submissions
 from portal.services.errors import NotFound, Refused
 
 T = TypeVar("T")
 log = logging.getLogger("portal.services")
+
+
+@dataclass(frozen=True)
+class Once:
+    """The outcome of a submission: what the first run returned, and whether this was a
+    repeat of it (then `result` is the id the first run made, or None)."""
+
+    result: Any = None
+    repeat: bool = False
+
+
+class _AlreadyHandled(Exception):
+    pass
 
 
 def perform(fn: Callable[..., T], /, *, actor: Actor, **kwargs: Any) -> T:
@@ -27,6 +43,33 @@ def perform(fn: Callable[..., T], /, *, actor: Actor, **kwargs: Any) -> T:
     except (NotFound, Refused) as exc:
         record_refusal(actor, fn, kwargs, exc)
         raise
+
+
+def perform_once(fn: Callable[..., Any], /, *, actor: Actor, token: object, **kwargs: Any) -> Once:
+    """Run a submission unless the same one was already handled; see services.submissions."""
+    submission_key = submissions.key(actor, token, fn, kwargs)
+    if submission_key is None:
+        return Once(perform(fn, actor=actor, **kwargs))
+    # A second pass happens only when a claim we waited for was rolled back after all.
+    for _ in range(2):
+        try:
+            with unit_of_work() as session:
+                try:
+                    row = submissions.claim(session, actor=actor, submission_key=submission_key)
+                except IntegrityError:
+                    raise _AlreadyHandled from None
+                result = fn(session=session, actor=actor, **kwargs)
+                submissions.settle(session, row, result)
+                return Once(result)
+        except _AlreadyHandled:
+            with unit_of_work() as session:
+                first = submissions.handled(session, submission_key)
+                if first is not None:
+                    return Once(first.result_id, repeat=True)
+        except (NotFound, Refused) as exc:
+            record_refusal(actor, fn, kwargs, exc)
+            raise
+    raise RuntimeError("a submission was claimed and released twice while this one waited")
 
 
 def record_refusal(actor: Actor, fn: Callable, kwargs: dict[str, Any], exc: Exception) -> None:

@@ -9,6 +9,7 @@ carry a version, so two people working on one step never wipe each other's work.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -30,7 +31,7 @@ from models import (
 )
 from portal.auth import Actor
 from portal.services import audit, display, filings, inputs, people, scope, versioned
-from portal.services.errors import Invalid, NotFound
+from portal.services.errors import Conflict, Invalid, NotFound
 
 EARLIEST_WORK_DATE = date(2000, 1, 1)
 
@@ -259,6 +260,7 @@ def add_step(
         due_date=inputs.optional_date(due_date),
         status=StepStatus.TODO,
         assignee_id=people.assignable(session, actor, assignee_id).id if assignee_id else None,
+        updated_by_id=actor.user_id,
     )
     last = session.exec(select(func.max(Step.position)).where(Step.filing_id == filing.id)).one()
     step.position = 0 if last is None else last + 1
@@ -270,6 +272,14 @@ def add_step(
     return step.id
 
 
+FIELD_LABELS = {"title": "Title", "description": "Description", "due_date": "Due date"}
+
+
+def edit_values(step: StepView) -> dict[str, str]:
+    """What a step editor shows: the "seen" side of a later save."""
+    return {"title": step.title, "description": step.description, "due_date": step.due_iso}
+
+
 def edit_step(
     *,
     session: Session,
@@ -278,20 +288,40 @@ def edit_step(
     title: object,
     description: object,
     due_date: object,
-    version: int,
+    seen: Mapping[str, object],
 ) -> None:
-    """Title, description and due date: saved only over the version the editor saw."""
+    """Title, description and due date: each saved only over what the editor saw, so an
+    assignment or a status change in the meantime never conflicts with it (see versioned)."""
     scope.require_staff(actor)
     step = load(session, actor, step_id)
-    values = {
-        "title": _title(title),
-        "description": _description(description),
-        "due_date": inputs.optional_date(due_date),
-        "updated_at": utcnow(),
-    }
-    versioned.save_if_unchanged(session, Step, step.id, version, values)
+    changed = versioned.save_changes(
+        session,
+        Step,
+        step.id,
+        actor=actor,
+        seen={
+            "title": str(seen.get("title") or ""),
+            "description": str(seen.get("description") or ""),
+            "due_date": _seen_date(seen.get("due_date")),
+        },
+        wanted={
+            "title": _title(title),
+            "description": _description(description),
+            "due_date": inputs.optional_date(due_date),
+        },
+        labels=FIELD_LABELS,
+        what="this step",
+    )
     session.refresh(step)
-    _audit(session, actor, "step_updated", step, f"{step.title}: due {step.due_date or 'none'}")
+    if changed:
+        _audit(session, actor, "step_updated", step, f"{step.title}: due {step.due_date or 'none'}")
+
+
+def _seen_date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
 
 
 def move_step(*, session: Session, actor: Actor, step_id: int, direction: str) -> None:
@@ -329,19 +359,38 @@ def remove_step(*, session: Session, actor: Actor, step_id: int) -> None:
     session.delete(step)
 
 
-def assign_step(*, session: Session, actor: Actor, step_id: int, assignee_id: int | None) -> None:
-    """Assign, reassign or unassign. For a bookkeeper this is what grants or ends access."""
+_UNCHECKED = object()
+
+
+def assign_step(
+    *,
+    session: Session,
+    actor: Actor,
+    step_id: int,
+    assignee_id: int | None,
+    expected_assignee_id: int | object | None = _UNCHECKED,
+) -> None:
+    """Assign, reassign or unassign, over the assignee the page showed. For a bookkeeper
+    this is what grants or ends access, so two people assigning at once must not both be
+    told they won: the second is refused and told who holds the step now."""
     scope.require_staff(actor)
     step = load(session, actor, step_id)
-    before = step.assignee_id
+    before = step.assignee_id if expected_assignee_id is _UNCHECKED else expected_assignee_id
     person = people.assignable(session, actor, assignee_id) if assignee_id else None
     after = person.id if person else None
-    if before == after:
+    changed = versioned.save_changes(
+        session,
+        Step,
+        step.id,
+        actor=actor,
+        seen={"assignee_id": before},
+        wanted={"assignee_id": after},
+        labels={"assignee_id": "It"},
+        what="this step's assignee",
+        show=lambda _name, value: "assigned to " + people.name_of(session, actor, value),
+    )
+    if not changed:
         return
-    step.assignee_id = after
-    step.updated_at = utcnow()
-    step.version += 1
-    session.add(step)
     action = (
         "step_assigned"
         if before is None
@@ -353,8 +402,16 @@ def assign_step(*, session: Session, actor: Actor, step_id: int, assignee_id: in
 
 
 def set_status(
-    *, session: Session, actor: Actor, step_id: int, status: str, reason: object = ""
+    *,
+    session: Session,
+    actor: Actor,
+    step_id: int,
+    status: str,
+    reason: object = "",
+    expected: str | None = None,
 ) -> None:
+    """Status, from the one the person saw (`expected`): two people moving one step at once
+    cannot both believe theirs holds."""
     step = load(session, actor, step_id)
     try:
         new = StepStatus(status)
@@ -365,11 +422,28 @@ def set_status(
         waiting_reason = inputs.text(
             reason, label="What you are waiting for", max_length=1000, required=True
         )
-    session.execute(
+    conditions = [Step.id == step.id]
+    if expected is not None and expected != new.value:
+        conditions.append(Step.status == str(expected))
+    result = session.execute(
         update(Step)
-        .where(Step.id == step.id)
-        .values(status=new.value, waiting_reason=waiting_reason, updated_at=utcnow())
+        .where(*conditions)
+        .values(
+            status=new.value,
+            waiting_reason=waiting_reason,
+            updated_at=utcnow(),
+            updated_by_id=actor.user_id,
+        )
     )
+    if result.rowcount != 1:
+        session.refresh(step)
+        label = display.STEP_STATUS_LABELS.get(step.status, step.status)
+        raise Conflict(
+            f"{versioned.changed_by(session, step)} set this step to “{label}” "
+            f"{versioned.changed_when(step)}, so your change was not made. The page now shows "
+            "it as it is.",
+            fields=("status",),
+        )
     _audit(session, actor, "step_status", step, f"{step.title}: {new.value}")
 
 

@@ -160,3 +160,26 @@ def my_tasks(
         page=page,
         pages=pages,
     )
+
+
+def ended_reason(*, session: Session, actor: Actor, step_id: int) -> str:
+    """Why a step the person was just working on is no longer theirs to open.
+
+    Asked only for the step their own page had open a moment ago (the page state holds its
+    id; the browser cannot choose it), and it names no one and nothing beyond that step, so
+    it tells them nothing they could not see a moment before.
+    """
+    row = session.exec(
+        select(Step.assignee_id, Filing.status)
+        .join(Filing, Filing.id == Step.filing_id)
+        .where(Step.id == step_id, Step.firm_id == actor.firm_id)
+    ).first()
+    if row is None:
+        return "The task was removed from its filing."
+    assignee_id, filing_status = row
+    if assignee_id != actor.user_id:
+        return "The task was reassigned to someone else."
+    if filing_status not in ACTIVE_FILING_STATUSES:
+        label = display.FILING_STATUS_LABELS.get(filing_status, filing_status).lower()
+        return f"Its filing was {label}."
+    return ""

@@ -26,8 +26,8 @@ from models import (
 )
 from portal.auth import Actor, hash_password, password_problem
 from portal.db import serialize_on
-from portal.services import audit, display, inputs, scope, sessions
-from portal.services.errors import Invalid, NotFound
+from portal.services import audit, display, inputs, scope, sessions, versioned
+from portal.services.errors import Conflict, Invalid, NotFound
 
 
 @dataclass(frozen=True)
@@ -168,15 +168,38 @@ def _check_seat(session: Session, firm: Firm) -> None:
         )
 
 
-def set_modules(*, session: Session, actor: Actor, filing_steps: bool, portal: bool) -> PlanView:
-    """Filing Steps and the Bookkeeper Portal add-on, which needs Filing Steps."""
+def set_modules(
+    *,
+    session: Session,
+    actor: Actor,
+    filing_steps: bool,
+    portal: bool,
+    expected: tuple[bool, bool] | None = None,
+) -> PlanView:
+    """Filing Steps and the Bookkeeper Portal add-on, which needs Filing Steps. Switched from
+    the settings the admin saw (`expected`: Filing Steps, portal): switching the portal off
+    ends every bookkeeper's access, so a stale page must never do it by accident."""
     scope.require_admin(actor)
     if portal and not filing_steps:
         raise Invalid("The Bookkeeper Portal needs Filing Steps. Turn Filing Steps on first.")
     firm = _lock_firm(session, actor.firm_id)
+    now_set = (firm.filing_steps_enabled, firm.portal_enabled)
+    if expected is not None and tuple(expected) != now_set and now_set != (filing_steps, portal):
+        raise Conflict(
+            f"{versioned.changed_by(session, firm)} changed the modules "
+            f"{versioned.changed_when(firm)}: Filing Steps is now "
+            f"{'on' if now_set[0] else 'off'} and the Bookkeeper Portal is "
+            f"{'on' if now_set[1] else 'off'}. Nothing was changed; check the settings "
+            "below and save again if you still want yours.",
+            fields=("modules",),
+        )
+    if now_set == (bool(filing_steps), bool(portal)):
+        return plan(session=session, actor=actor)
     portal_was_open = sessions.portal_open_for(firm)
     firm.filing_steps_enabled = bool(filing_steps)
     firm.portal_enabled = bool(portal)
+    firm.updated_at = utcnow()
+    firm.updated_by_id = actor.user_id
     session.add(firm)
     if portal_was_open and not sessions.portal_open_for(firm):
         bookkeepers = session.exec(

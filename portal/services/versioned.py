@@ -1,26 +1,119 @@
-"""Optimistic concurrency: an edit saves only if the row is still at the version it was read at.
+"""Optimistic concurrency, field by field: an edit writes only the fields the person changed,
+and only while each of them still holds what the person saw.
 
-The check and the write are one UPDATE statement, so two people saving at once cannot both
-pass the check: the second gets a Conflict and the first one's edit stands.
+Check and write are one UPDATE, so two people saving at once cannot both pass: the second
+gets a Conflict naming what changed and who changed it, and nothing of theirs is written.
+Fields the person left alone are not compared, so an assignment never invalidates a title
+edit, and two people who change different fields of one record both keep their change.
+A field that already holds exactly what the person typed is no conflict either.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, select, update
 from sqlmodel import Session, SQLModel
 
-from portal.services.errors import Conflict
+from models import User, utcnow
+from portal.auth import Actor
+from portal.services import display
+from portal.services.errors import Conflict, NotFound
+
+# How a value reads in a conflict message; a page may pass its own (names for user ids).
+Shower = Callable[[str, Any], str]
 
 
-def save_if_unchanged(
-    session: Session, model: type[SQLModel], row_id: int, version: int, values: dict[str, Any]
-) -> None:
+def show_value(_name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "empty"
+    if isinstance(value, date):
+        return display.day(value)
+    text = " ".join(str(value).split())
+    return f"“{text[:60]}…”" if len(text) > 60 else f"“{text}”"
+
+
+def save_changes(
+    session: Session,
+    model: type[SQLModel],
+    row_id: int,
+    *,
+    actor: Actor,
+    seen: Mapping[str, Any],
+    wanted: Mapping[str, Any],
+    labels: Mapping[str, str],
+    what: str,
+    show: Shower = show_value,
+) -> dict[str, Any]:
+    """Write the fields of `wanted` that differ from `seen`; the changes written."""
+    changed = {name: value for name, value in wanted.items() if value != seen.get(name)}
+    if not changed:
+        return {}
+    conditions = [
+        or_(getattr(model, name) == seen.get(name), getattr(model, name) == value)
+        for name, value in changed.items()
+    ]
     result = session.execute(
         update(model)
-        .where(model.id == row_id, model.version == version)
-        .values(**values, version=model.version + 1)
+        .where(model.id == row_id, *conditions)
+        .values(
+            **changed,
+            updated_at=utcnow(),
+            updated_by_id=actor.user_id,
+            version=model.version + 1,
+        )
     )
     if result.rowcount != 1:
-        raise Conflict
+        raise conflict(
+            session, model, row_id, seen=seen, changed=changed, labels=labels, what=what, show=show
+        )
+    return changed
+
+
+def conflict(
+    session: Session,
+    model: type[SQLModel],
+    row_id: int,
+    *,
+    seen: Mapping[str, Any],
+    changed: Mapping[str, Any],
+    labels: Mapping[str, str],
+    what: str,
+    show: Shower = show_value,
+) -> Conflict:
+    """The Conflict for a failed compare-and-set: which fields, their values now, who and when."""
+    current = session.execute(
+        select(model).where(model.id == row_id).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if current is None:
+        return NotFound()
+    clashes = tuple(
+        name for name in changed if getattr(current, name) not in (seen.get(name), changed[name])
+    )
+    now_reads = "; ".join(
+        f"{labels.get(name, name)} is now {show(name, getattr(current, name))}" for name in clashes
+    )
+    return Conflict(
+        f"{changed_by(session, current)} changed {what} {changed_when(current)} while you were "
+        f"editing: {now_reads or 'it no longer matches what you saw'}. Nothing of yours was "
+        "saved; your entries are kept.",
+        fields=clashes,
+    )
+
+
+def changed_by(session: Session, row: SQLModel) -> str:
+    """The name of whoever changed a row last, or "Someone" when it is not known."""
+    user_id = getattr(row, "updated_by_id", None)
+    name = (
+        session.execute(select(User.name).where(User.id == user_id)).scalar_one_or_none()
+        if user_id
+        else None
+    )
+    return name or "Someone"
+
+
+def changed_when(row: SQLModel) -> str:
+    at = getattr(row, "updated_at", None)
+    return f"at {display.moment(at)}" if at else "just now"

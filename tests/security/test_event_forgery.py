@@ -37,10 +37,14 @@ def is_sign_in_redirect(event) -> bool:
     return event.get("name") == "_redirect" and "/login" in str(event.get("payload"))
 
 
+# Renewed on every page entry, so a reconnect always brings a new one.
+PER_ENTRY = ("rx_router", "submit_token")
+
+
 def visible_state(sock: ReflexSocket) -> dict:
-    """What the browser holds, minus the per-connection router data."""
+    """What the browser holds, minus the per-connection router data and submission token."""
     return {
-        state: {k: v for k, v in values.items() if not k.startswith("rx_router")}
+        state: {k: v for k, v in values.items() if not k.startswith(PER_ENTRY)}
         for state, values in sock.merged_delta().items()
     }
 
@@ -147,6 +151,8 @@ def test_setvar_on_every_var_of_every_state_is_refused(live_app, cast, who):
 NO_RECORD = {
     "state.session.SessionState.enter_page",
     "state.session.SessionState.sign_out",
+    # Only forgets text the page handed back unsaved; loads and changes nothing.
+    "state.session.SessionState.dismiss_unsent",
     "state.password.PasswordState.change_password",
     "state.tasks.TasksState.load",
     "state.tasks.TasksState.filter_status",
@@ -242,10 +248,18 @@ def out_of_scope_targets(oracle: Oracle, user_id: int) -> dict[str, list[int]]:
             if s is not None
         ],
         "entry": [first(e for e, en in oracle.entries.items() if en["user_id"] != user_id)],
+        "document": [
+            first(
+                d
+                for d, doc in oracle.documents.items()
+                if not oracle.can_download(user_id, d) and doc["firm_id"] == me["firm_id"]
+            ),
+            first(d for d, doc in oracle.documents.items() if doc["firm_id"] != me["firm_id"]),
+        ],
     }
     picks = {kind: [t for t in ids if t is not None] for kind, ids in picks.items()}
     assert len(picks["step"]) == 4 and len(picks["client"]) == 3 and len(picks["filing"]) == 3
-    assert picks["item"] and picks["entry"], picks
+    assert picks["item"] and picks["entry"] and len(picks["document"]) == 2, picks
     return picks
 
 
@@ -263,7 +277,7 @@ def targeted_attempts(oracle: Oracle, bea_id: int) -> list[tuple[Attempt, str, d
         "state.task.TaskState.load": ("step", lambda t: ({}, "/tasks/{t}", {"step_id": t})),
         "state.task.TaskState.set_step_status": (
             "step",
-            lambda t: ({"step_id": t, "status": "done"}, "/tasks", None),
+            lambda t: ({"step_id": t, "expected": "todo", "status": "done"}, "/tasks", None),
         ),
         "state.task.TaskState.mark_waiting": (
             "step",
@@ -289,7 +303,10 @@ def targeted_attempts(oracle: Oracle, bea_id: int) -> list[tuple[Attempt, str, d
                 None,
             ),
         ),
-        "state.task.TaskState.delete_time": ("entry", lambda t: ({"entry_id": t}, "/tasks", None)),
+        "state.task.TaskState.delete_time": (
+            "entry",
+            lambda t: ({"token": "forged-token", "entry_id": t}, "/tasks", None),
+        ),
         "state.task.TaskState.add_comment": (
             "step",
             lambda t: ({"form": {"step_id": str(t), "body": "forged"}}, "/tasks", None),
@@ -301,6 +318,10 @@ def targeted_attempts(oracle: Oracle, bea_id: int) -> list[tuple[Attempt, str, d
         "state.client.ClientState.load": (
             "client",
             lambda t: ({}, "/clients/{t}", {"client_id": t}),
+        ),
+        "state.client.ClientState.download": (
+            "document",
+            lambda t: ({"document_id": t}, "/tasks", None),
         ),
         "state.client.ClientState.post_thread": (
             "filing",
