@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -83,8 +84,6 @@ class SessionState(rx.State):
     def sign_out(self):
         """Signing out never fails in the browser: if ending the session here fails, the
         sign-out route the script calls ends it again and clears the cookie."""
-        try:
+        with contextlib.suppress(ServiceError):
             call(accounts.sign_out)
-        except ServiceError:
-            pass
         return rx.call_script(SIGN_OUT_SCRIPT)
