@@ -7,7 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal import routes
-from portal.services import clients, discussion, documents, emails, workspace
+from portal.services import clients, discussion, documents, emails, inputs, workspace
 from portal.services import filings as filing_service
 from portal.services.clients import ClientInfo, FilingRow
 from portal.services.documents import DocumentRow, IncomingFile
@@ -73,10 +73,7 @@ class ClientState(PageMixin, SessionState):
 
     @rx.event
     def save(self, form: dict):
-        try:
-            version = int(form.get("version") or 0)
-        except ValueError:
-            version = 0
+        version = inputs.version(form.get("version"))
         if self._act(
             clients.update_client,
             client_id=self._client_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal.services import discussion, filings, steps, workspace
+from portal.services import discussion, filings, inputs, steps, workspace
 from portal.services.discussion import PostView
 from portal.services.documents import DocumentRow
 from portal.services.errors import NotFound
@@ -140,10 +140,7 @@ class FilingState(StepWorkMixin, SessionState):
     def save_step(self, form: dict):
         if (sid := self._id(form.get("step_id"))) is None:
             return
-        try:
-            version = int(form.get("version") or 0)
-        except ValueError:
-            version = 0
+        version = inputs.version(form.get("version"))
         if self._act(
             steps.edit_step,
             step_id=sid,

@@ -107,7 +107,7 @@ def get_filing(*, session: Session, actor: Actor, filing_id: int) -> FilingHeade
 
 
 def parse_kind(value: object) -> str:
-    kind = inputs.text(value, label="Kind", max_length=40, required=True)
+    kind = inputs.line(value, label="Kind", max_length=40, required=True)
     if kind not in FILING_KINDS:
         raise Invalid(f"Choose the kind of filing from the list ({', '.join(FILING_KINDS)}).")
     return kind
@@ -128,7 +128,7 @@ def create_filing(
         firm_id=client.firm_id,
         client_id=client.id,
         kind=parse_kind(kind),
-        period=inputs.text(period, label="Period", max_length=60, required=True),
+        period=inputs.line(period, label="Period", max_length=60, required=True),
         due_date=inputs.optional_date(due_date),
         status=FilingStatus.OPEN,
     )
@@ -158,7 +158,7 @@ def update_filing(
     scope.require_staff(actor)
     filing = load(session, actor, filing_id)
     filing.kind = parse_kind(kind)
-    filing.period = inputs.text(period, label="Period", max_length=60, required=True)
+    filing.period = inputs.line(period, label="Period", max_length=60, required=True)
     filing.due_date = inputs.optional_date(due_date)
     filing.updated_at = utcnow()
     filing.version += 1
