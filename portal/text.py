@@ -60,6 +60,13 @@ def clean(value: str, *, multiline: bool) -> str:
     return result if has_visible(result) else ""
 
 
+def escaped(value: str) -> str:
+    """Text kept as evidence (the audit log): each character clean() would drop is written
+    out as "<U+202E>" instead, so a record keeps everything that was sent, yet can neither
+    fail to be written (a lone surrogate would) nor read differently on screen."""
+    return "".join(f"<U+{ord(ch):04X}>" if _dropped(ch) else ch for ch in value)
+
+
 def is_invisible(ch: str) -> bool:
     """Whether a character on its own shows nothing: whitespace, format characters,
     combining marks without a base, and the filler letters used to fake a blank name."""

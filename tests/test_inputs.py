@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from models import Client, Email, StepComment, TimeEntry
+from models import AuditEvent, Client, Email, StepComment, TimeEntry
 from portal import auth
 from portal.mail import MailResult
-from portal.services import clients, emails, inputs, signin, steps, team
+from portal.services import audit, clients, emails, inputs, signin, steps, team
 from portal.services.errors import Invalid
 from tests.factories import PASSWORD
 
@@ -350,3 +350,23 @@ def test_a_received_email_cannot_disguise_its_subject(session, world):
     emails.import_eml(session=session, client_id=world.client.id, raw=raw)
     stored = session.exec(select(Email).where(Email.message_id == "<rlo@example.com>")).one()
     assert (stored.subject, stored.body) == ("Invoice fdp.exe", "Open the attachment.")
+
+
+# --- The audit log ---------------------------------------------------------------------
+
+
+def test_a_forged_request_with_a_lone_surrogate_is_still_written_to_the_audit_log(session, world):
+    # A refusal quotes the event or path a request named: text chosen by whoever sent it.
+    audit.record(
+        session=session,
+        action="refused",
+        outcome="refused",
+        firm_id=world.firm.id,
+        actor_label="signed out",
+        target_type="event",
+        detail="state.x\ud800\u202e.delete\x00",
+        ip="203.0.113.5",
+    )
+    session.commit()
+    stored = session.exec(select(AuditEvent).where(AuditEvent.action == "refused")).one()
+    assert stored.detail == "state.x<U+D800><U+202E>.delete<U+0000>"
