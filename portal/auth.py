@@ -10,12 +10,14 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
 import bcrypt
 
+from portal import text
 from portal.settings import get_settings
 
 PASSWORD_MIN_CHARS = 12
@@ -29,10 +31,18 @@ _EMAIL_RE = re.compile(rf"^[^@\s\x00-\x1f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
 
 def password_problem(password: str) -> str | None:
     """Why a new password is not acceptable, in words for the person choosing it."""
-    if not password:
+    if not isinstance(password, str) or not password:
         return "Enter a password."
     if "\x00" in password:
         return "Passwords cannot contain the NUL character."
+    if text.has_surrogate(password):
+        return "That password contains a broken character (half of an emoji). Type it again."
+    # Twelve spaces pass a length rule, but nobody can tell what they typed when signing in.
+    if not text.has_visible(password):
+        return (
+            "A password cannot be only spaces or invisible characters. "
+            "Use letters, digits or symbols."
+        )
     if len(password.encode("utf-8")) > PASSWORD_MAX_BYTES:
         return (
             f"That password is longer than {PASSWORD_MAX_BYTES} bytes. Choose a shorter one "
@@ -45,10 +55,12 @@ def password_problem(password: str) -> str | None:
 
 def sign_in_password_problem(password: str) -> str | None:
     """Input that can never be a valid password, refused before anyone is looked up."""
-    if not password:
+    if not isinstance(password, str) or not password.strip():
         return "Enter your password."
     if "\x00" in password:
         return "Passwords cannot contain the NUL character. Check what you typed."
+    if text.has_surrogate(password):
+        return "That password contains a broken character. Check what you typed."
     if len(password.encode("utf-8")) > PASSWORD_MAX_BYTES:
         return (
             f"Passwords here are at most {PASSWORD_MAX_BYTES} bytes long, so this one cannot be "
@@ -87,9 +99,18 @@ def burn_password_check(password: str) -> None:
 
 
 def normalize_email(raw: str) -> str | None:
-    """Lower-cased address, or None when it cannot be an email address at all."""
-    email = (raw or "").strip().lower()
-    if len(email) > 254 or not _EMAIL_RE.match(email):
+    """Lower-cased address, or None when it cannot be an email address at all.
+
+    Whatever is passed in, the answer is an address or None, never an exception: this is
+    the first thing the sign-in form's text meets.
+    """
+    if not isinstance(raw, str):
+        return None
+    # NFC, as every other stored text: "é" typed two ways must reach the same login.
+    email = unicodedata.normalize("NFC", raw.strip().lower())
+    # isprintable() turns away controls, lone surrogates and invisible format characters:
+    # an address shown with a direction override or a zero-width space is not the one sent to.
+    if len(email) > 254 or not _EMAIL_RE.match(email) or not email.isprintable():
         return None
     return email
 

@@ -30,8 +30,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from portal import access, auth, routes
 from portal.boundary import problem_reason, record_refusal, resolve_cookie
 from portal.db import unit_of_work
-from portal.services import documents, sessions
-from portal.services.errors import NotFound
+from portal.services import documents, inputs, sessions
+from portal.services.errors import Invalid, NotFound
 from portal.services.sessions import SessionProblem
 from portal.settings import get_settings
 
@@ -144,11 +144,13 @@ def _open_for(
     actor = resolve_cookie(cookie, ip).actor
     if access.role_for(actor) not in _DOCUMENT_ROLES:
         return actor, None, None
-    if not (raw_id.isascii() and raw_id.isdigit()) or not 0 < int(raw_id) <= 2**62:
+    try:
+        document_id = inputs.record_id(raw_id, label="document")
+    except Invalid:
         return actor, None, None
     try:
         with unit_of_work() as session:
-            opened = documents.open_document(session=session, actor=actor, document_id=int(raw_id))
+            opened = documents.open_document(session=session, actor=actor, document_id=document_id)
         stat = os.stat(opened.path)
     except (NotFound, FileNotFoundError):
         return actor, None, None

@@ -234,6 +234,8 @@ def test_a_deleted_document_is_not_found(session, world, http):
         "/documents/..%2F..%2Fetc%2Fpasswd/view",
         "/documents/1%2F..%2F1/download",
         "/documents/%EF%BC%91/download",
+        "/documents/%E2%80%AE1/download",
+        f"/documents/{'1' * 5000}/download",
         "/documents/999999/view",
     ],
 )

@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import AuditEvent, Client, User, utcnow
+from portal import text
 from portal.auth import Actor
 from portal.services import display, scope
 
@@ -39,14 +40,16 @@ def record(
     event = AuditEvent(
         firm_id=firm_id,
         actor_id=actor_id,
-        actor_label=actor_label[:254],
+        actor_label=text.escaped(actor_label)[:254],
         action=action[:60],
         outcome=outcome,
         target_type=target_type,
         target_id=target_id,
         client_id=client_id,
-        detail=detail[:1000],
-        ip=ip[:64],
+        # Refusals quote what a request named (an event, a path): an attacker's text, which
+        # must still be written, or a forged request could keep itself out of the log.
+        detail=text.escaped(detail)[:1000],
+        ip=text.escaped(ip)[:64],
         at=at or utcnow(),
     )
     session.add(event)

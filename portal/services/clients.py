@@ -89,17 +89,17 @@ class ClientInput:
 
 
 def parse_client(form: Mapping[str, object]) -> ClientInput:
-    contact_email = str(form.get("contact_email") or "").strip()
+    contact_email = inputs.line(form.get("contact_email"), label="Contact email", max_length=254)
     return ClientInput(
-        name=inputs.text(form.get("name"), label="Client name", max_length=200, required=True),
-        business_number=inputs.text(
+        name=inputs.line(form.get("name"), label="Client name", max_length=200, required=True),
+        business_number=inputs.line(
             form.get("business_number"), label="Business number", max_length=40
         ),
-        contact_name=inputs.text(form.get("contact_name"), label="Contact name", max_length=200),
+        contact_name=inputs.line(form.get("contact_name"), label="Contact name", max_length=200),
         contact_email=inputs.email(contact_email, label="Contact email") if contact_email else "",
-        phone=inputs.text(form.get("phone"), label="Phone", max_length=40),
-        address=inputs.text(form.get("address"), label="Address", max_length=500),
-        notes=inputs.text(form.get("notes"), label="Notes", max_length=5000),
+        phone=inputs.line(form.get("phone"), label="Phone", max_length=40),
+        address=inputs.line(form.get("address"), label="Address", max_length=500),
+        notes=inputs.long_text(form.get("notes"), label="Notes", max_length=5000),
     )
 
 
@@ -124,7 +124,7 @@ def _like(term: str) -> str:
 def list_clients(*, session: Session, actor: Actor, search: str = "", page: int = 1) -> ClientPage:
     """The full client list, for staff only: bookkeepers have no client list at all."""
     scope.require_staff(actor)
-    term = inputs.text(search, label="Search", max_length=100)
+    term = inputs.line(search, label="Search", max_length=100)
     conditions = [visible(actor)]
     if term:
         pattern = _like(term)

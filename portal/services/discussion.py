@@ -58,7 +58,7 @@ def can_post(*, session: Session, actor: Actor, filing_id: int) -> bool:
 
 
 def add_post(*, session: Session, actor: Actor, filing_id: int, body: object) -> None:
-    text = inputs.text(body, label="Message", max_length=5000, required=True)
+    text = inputs.long_text(body, label="Message", max_length=5000, required=True)
     filing = session.exec(
         select(Filing).where(
             Filing.id == filing_id,

@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from sqlmodel import Session, select
 
 from models import Client, Document, Email, EmailDirection, EmailStatus, User, utcnow
-from portal import routes, storage
+from portal import routes, storage, text
 from portal.auth import Actor
 from portal.mail import Mailer, MailError, get_mailer, message_domain
 from portal.services import audit, clients, display, inputs
@@ -189,9 +189,9 @@ def send_email(
     client = clients.load(session, actor, client_id)
     recipients = _recipients(to)
     subject = _one_line(
-        inputs.text(subject, label="Subject", max_length=MAX_SUBJECT_CHARS, required=True)
+        inputs.line(subject, label="Subject", max_length=MAX_SUBJECT_CHARS, required=True)
     )
-    body = inputs.text(body, label="Message", max_length=MAX_BODY_CHARS)
+    body = inputs.long_text(body, label="Message", max_length=MAX_BODY_CHARS)
     attachment = (
         _attachment(session, actor, client, attachment_document_id)
         if attachment_document_id
@@ -354,8 +354,9 @@ def html_to_text(markup: str) -> str:
 
 
 def _clean_text(value: str) -> str:
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127)).strip()
+    """Received mail is shown in the thread like typed text, so it is cleaned by the same
+    rules: a direction override in a subject would disguise it just the same."""
+    return text.clean(value, multiline=True)
 
 
 def _header(message: EmailMessage, name: str, limit: int) -> str:

@@ -108,7 +108,7 @@ def get_filing(*, session: Session, actor: Actor, filing_id: int) -> FilingHeade
 
 
 def parse_kind(value: object) -> str:
-    kind = inputs.text(value, label="Kind", max_length=40, required=True)
+    kind = inputs.line(value, label="Kind", max_length=40, required=True)
     if kind not in FILING_KINDS:
         raise Invalid(f"Choose the kind of filing from the list ({', '.join(FILING_KINDS)}).")
     return kind
@@ -129,7 +129,7 @@ def create_filing(
         firm_id=client.firm_id,
         client_id=client.id,
         kind=parse_kind(kind),
-        period=inputs.text(period, label="Period", max_length=60, required=True),
+        period=inputs.line(period, label="Period", max_length=60, required=True),
         due_date=inputs.optional_date(due_date),
         status=FilingStatus.OPEN,
         updated_by_id=actor.user_id,
@@ -171,7 +171,7 @@ def update_filing(
     filing = load(session, actor, filing_id)
     wanted = {
         "kind": parse_kind(kind),
-        "period": inputs.text(period, label="Period", max_length=60, required=True),
+        "period": inputs.line(period, label="Period", max_length=60, required=True),
         "due_date": inputs.optional_date(due_date),
     }
     changed = versioned.save_changes(

@@ -214,11 +214,11 @@ def get_step(*, session: Session, actor: Actor, step_id: int) -> StepView:
 
 
 def _title(value: object) -> str:
-    return inputs.text(value, label="Step title", max_length=200, required=True)
+    return inputs.line(value, label="Step title", max_length=200, required=True)
 
 
 def _description(value: object) -> str:
-    return inputs.text(value, label="Description", max_length=5000)
+    return inputs.long_text(value, label="Description", max_length=5000)
 
 
 def _audit(session: Session, actor: Actor, action: str, step: Step, detail: str = "") -> None:
@@ -419,7 +419,7 @@ def set_status(
         raise Invalid("Choose a status from the list.") from None
     waiting_reason = ""
     if new == StepStatus.WAITING_ON_CLIENT:
-        waiting_reason = inputs.text(
+        waiting_reason = inputs.long_text(
             reason, label="What you are waiting for", max_length=1000, required=True
         )
     conditions = [Step.id == step.id]
@@ -457,7 +457,7 @@ def add_checklist_item(*, session: Session, actor: Actor, step_id: int, label: o
         ChecklistItem(
             firm_id=step.firm_id,
             step_id=step.id,
-            label=inputs.text(label, label="Checklist item", max_length=300, required=True),
+            label=inputs.line(label, label="Checklist item", max_length=300, required=True),
             position=0 if last is None else last + 1,
         )
     )
@@ -520,7 +520,7 @@ def log_time(
             user_id=actor.user_id,
             minutes=inputs.minutes(minutes),
             work_date=_work_date(work_date),
-            note=inputs.text(note, label="Note", max_length=500),
+            note=inputs.line(note, label="Note", max_length=500),
         )
     )
 
@@ -553,7 +553,7 @@ def update_time_entry(
     entry = _own_entry(session, actor, entry_id)
     entry.minutes = inputs.minutes(minutes)
     entry.work_date = _work_date(work_date)
-    entry.note = inputs.text(note, label="Note", max_length=500)
+    entry.note = inputs.line(note, label="Note", max_length=500)
     entry.updated_at = utcnow()
     session.add(entry)
 
@@ -569,6 +569,6 @@ def add_comment(*, session: Session, actor: Actor, step_id: int, body: object) -
             firm_id=step.firm_id,
             step_id=step.id,
             author_id=actor.user_id,
-            body=inputs.text(body, label="Comment", max_length=5000, required=True),
+            body=inputs.long_text(body, label="Comment", max_length=5000, required=True),
         )
     )

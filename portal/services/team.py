@@ -233,7 +233,7 @@ def create_login(
     scope.require_admin(actor)
     if role not in (UserRole.ADMIN, UserRole.STAFF, UserRole.BOOKKEEPER):
         raise Invalid("Choose a role from the list.")
-    clean_name = inputs.text(name, label="Name", max_length=200, required=True)
+    clean_name = inputs.line(name, label="Name", max_length=200, required=True)
     address = inputs.email(email)
     typed = str(password or "")
     generated = "" if typed else secrets.token_urlsafe(12)
