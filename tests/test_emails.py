@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import io
 import re
-import socket
 from email import policy
 from email.parser import BytesParser
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
 from models import AuditEvent, Email
@@ -29,31 +27,10 @@ from tests.factories import (
     make_step,
     make_user,
 )
+from tests.support import smtp as smtp_server
+from tests.support.smtp import free_port
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Collector:
-    """An SMTP handler that keeps every envelope and turns down nobody@ addresses."""
-
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("nobody@"):
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
 
 
 def use_smtp(monkeypatch, port: int) -> None:
@@ -66,9 +43,7 @@ def use_smtp(monkeypatch, port: int) -> None:
 
 @pytest.fixture
 def smtp(db_url, monkeypatch):
-    collector = Collector()
-    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    controller, collector = smtp_server.start()
     use_smtp(monkeypatch, controller.port)
     yield collector
     controller.stop()

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import smtp
+from tests.support.smtp import Collector
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
@@ -34,6 +37,9 @@ class LiveApp:
     data_dir: Path
     log_path: Path
     process: subprocess.Popen
+    # Every email the app sends goes to this SMTP server on loopback.
+    mail: Collector | None = None
+    mail_server: object = None
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -48,8 +54,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def live_env(data_dir: Path, port: int) -> dict[str, str]:
+def live_env(data_dir: Path, port: int, smtp_port: int | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    if smtp_port is not None:
+        env.update(
+            PORTAL_SMTP_HOST="127.0.0.1",
+            PORTAL_SMTP_PORT=str(smtp_port),
+            PORTAL_SMTP_STARTTLS="false",
+        )
     env.update(
         PORTAL_DATA_DIR=str(data_dir),
         PORTAL_DATABASE_URL=f"sqlite:///{data_dir / 'portal.db'}",
@@ -64,7 +76,8 @@ def live_env(data_dir: Path, port: int) -> dict[str, str]:
 
 def start(data_dir: Path, *, timeout: float = 900) -> LiveApp:
     port = free_port()
-    env = live_env(data_dir, port)
+    mail_server, mail = smtp.start()
+    env = live_env(data_dir, port, mail_server.port)
     portal = str(VENV_BIN / "portal")
     subprocess.run([portal, "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
     subprocess.run([portal, "demo"], env=env, check=True, cwd=ROOT, capture_output=True)
@@ -94,6 +107,8 @@ def start(data_dir: Path, *, timeout: float = 900) -> LiveApp:
         data_dir=data_dir,
         log_path=log_path,
         process=process,
+        mail=mail,
+        mail_server=mail_server,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -110,6 +125,8 @@ def start(data_dir: Path, *, timeout: float = 900) -> LiveApp:
 
 
 def stop(app: LiveApp) -> None:
+    if app.mail_server is not None:
+        app.mail_server.stop()
     if app.process.poll() is None:
         os.killpg(app.process.pid, signal.SIGTERM)
         try:

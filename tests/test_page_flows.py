@@ -1,0 +1,222 @@
+"""The page rules, run through the real page states against a real database: a repeat of a
+submission is one submission and no false error, a refusal keeps what was typed, a conflict
+names who changed what and reloads with the person's entries beside, and when access ends
+mid-task what the person typed is shown back with the reason."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from models import Client, StepComment, TimeEntry, User
+from portal import auth
+from portal.services import filings, steps
+from state.bookkeepers import BookkeepersState
+from state.client import ClientState
+from state.clients import ClientsState
+from state.filing import FilingState
+from state.task import TaskState
+from tests.support.handlers import page_state, run_handler
+
+TODAY = date.today().isoformat()
+
+
+def as_user(session, world, user):
+    actor = world.actor(session, user)
+    session.commit()
+    auth.set_acting(actor)
+    return actor
+
+
+def task_page(session, world):
+    as_user(session, world, world.bk1)
+    state = page_state(TaskState)
+    state._step_id = world.step.id
+    state._refresh()
+    state.submit_token = "token-1"
+    return state
+
+
+def time_form(world, **fields):
+    return {
+        "_token": "token-1",
+        "_form": f"log-time-{world.step.id}",
+        "step_id": str(world.step.id),
+        "minutes": "40",
+        "work_date": TODAY,
+        "note": "Reconciled the March deposits",
+        **fields,
+    }
+
+
+def test_a_double_submit_logs_time_once_and_says_nothing_false(session, world):
+    state = task_page(session, world)
+    form = time_form(world)
+    first = run_handler(state, "log_time", form=form)
+    assert state.notice == "Time logged." and state.error == ""
+    assert "reset()" in str(first)  # the form is cleared only now, after the success
+    run_handler(state, "log_time", form=form)  # the same click, arriving again
+    assert state.notice == "Time logged." and state.error == ""
+    assert len(session.exec(select(TimeEntry)).all()) == 1
+    assert state.submit_token != "token-1"  # renewed: the next submission is a new one
+
+
+def test_a_refusal_keeps_the_form_as_typed(session, world):
+    state = task_page(session, world)
+    returned = run_handler(
+        state,
+        "add_comment",
+        form={
+            "_token": "token-1",
+            "_form": "comment-form-1",
+            "step_id": str(world.step.id),
+            "body": "x" * 6000,
+        },
+    )
+    assert state.error == "Comment can be at most 5000 characters."
+    assert returned is None  # no reset of the form: the 6,000 characters stay in it
+    assert session.exec(select(StepComment)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("reassign", "The task was reassigned to someone else."),
+        ("file", "Its filing was filed."),
+        ("cancel", "Its filing was cancelled."),
+    ],
+)
+def test_when_access_ends_mid_task_the_typed_text_is_shown_back(session, world, change, reason):
+    state = task_page(session, world)
+    staff = world.actor(session, world.staff)
+    if change == "reassign":
+        steps.assign_step(
+            session=session, actor=staff, step_id=world.step.id, assignee_id=world.bk2.id
+        )
+    else:
+        filings.change_status(
+            session=session, actor=staff, filing_id=world.filing.id, action=change
+        )
+    session.commit()
+    run_handler(state, "log_time", form=time_form(world))
+    assert state.page_status == "access_ended"
+    assert state.ended_reason == reason
+    assert {(u.label, u.text) for u in state.unsent} >= {
+        ("Time spent", "40"),
+        ("Note", "Reconciled the March deposits"),
+    }
+    # Nothing of the task is left on the page, and nothing was written.
+    assert state.step.title == "" and state.client.name == ""
+    assert session.exec(select(TimeEntry)).all() == []
+
+
+def test_a_comment_on_a_client_whose_access_ended_is_shown_back(session, world):
+    as_user(session, world, world.bk1)
+    state = page_state(ClientState)
+    state._client_id = world.client.id
+    state._refresh()
+    staff = world.actor(session, world.staff)
+    filings.change_status(session=session, actor=staff, filing_id=world.filing.id, action="file")
+    session.commit()
+    body = "Here is what the bank said:\n\n" + "line\n" * 200
+    run_handler(
+        state,
+        "post_thread",
+        form={"_token": "t", "filing_id": str(world.filing.id), "body": body},
+    )
+    assert state.page_status == "access_ended"
+    assert [u.text for u in state.unsent] == [body.strip()] or [u.text for u in state.unsent] == [
+        body
+    ]
+
+
+def test_a_double_click_on_create_client_makes_one_and_goes_to_it(session, world):
+    as_user(session, world, world.staff)
+    state = page_state(ClientsState)
+    form = {"_token": "token-1", "name": "Golden Crust Bakery", "contact_email": ""}
+    first = run_handler(state, "create", form=form)
+    again = run_handler(state, "create", form=form)
+    created = session.exec(select(Client).where(Client.name == "Golden Crust Bakery")).all()
+    assert len(created) == 1
+    assert f"/clients/{created[0].id}" in str(first) and f"/clients/{created[0].id}" in str(again)
+    assert state.error == ""
+
+
+def test_a_double_click_on_add_bookkeeper_keeps_the_one_time_password(session, world):
+    as_user(session, world, world.admin)
+    state = page_state(BookkeepersState)
+    form = {"_token": "token-1", "name": "Kim Osei", "email": "kim@alpha.example"}
+    run_handler(state, "create_login", form=form)
+    shown = state.shown_password
+    assert shown and state.shown_for == "kim@alpha.example"
+    run_handler(state, "create_login", form=form)
+    assert (state.shown_password, state.error) == (shown, "")
+    assert len(session.exec(select(User).where(User.email == "kim@alpha.example")).all()) == 1
+
+
+def test_a_conflict_names_who_and_reloads_with_the_persons_entries_beside(session, world):
+    as_user(session, world, world.staff)
+    state = page_state(FilingState)
+    state._filing_id = world.filing.id
+    run_handler(state, "toggle_edit_filing")
+    assert state.editing_filing
+    # Meanwhile Ada changes the period.
+    ada = world.actor(session, world.admin)
+    seen = filings.edit_values(
+        filings.get_filing(session=session, actor=ada, filing_id=world.filing.id)
+    )
+    filings.update_filing(
+        session=session,
+        actor=ada,
+        filing_id=world.filing.id,
+        **{**seen, "period": "Q2 2026"},
+        seen=seen,
+    )
+    session.commit()
+    form = {
+        "_token": state.submit_token,
+        "kind": seen["kind"],
+        "period": "Q3 2026",
+        "due_date": seen["due_date"],
+    }
+    run_handler(state, "save_filing", form=form)
+    assert state.error.startswith("Ada Admin changed this filing")
+    assert "Period is now “Q2 2026”" in state.error
+    assert state.editing_filing and state.conflict_editor == "filing"
+    rev = state.editor_rev
+    run_handler(state, "reload_editor")
+    assert state.filing.period == "Q2 2026"  # the fresh record
+    assert state.mine == {"period": "Q3 2026"}  # the person's own entry, beside it
+    assert state.editor_rev == rev + 1 and state.error == ""
+    # Saving again now is deliberate, and over what the reload showed.
+    form["_token"] = state.submit_token
+    run_handler(state, "save_filing", form=form)
+    assert state.error == "" and not state.editing_filing
+    session.expire_all()
+    assert filings.get_filing(session=session, actor=ada, filing_id=world.filing.id).period == (
+        "Q3 2026"
+    )
+
+
+def test_opening_an_editor_again_after_a_conflict_shows_fresh_data(session, world):
+    """Cancel then Edit used to reopen the stale values."""
+    as_user(session, world, world.staff)
+    state = page_state(ClientState)
+    state._client_id = world.client.id
+    state._refresh()
+    ada = world.actor(session, world.admin)
+    from portal.services import clients
+
+    seen = clients.edit_values(clients.info(session.get(Client, world.client.id)))
+    clients.update_client(
+        session=session,
+        actor=ada,
+        client_id=world.client.id,
+        form={**seen, "phone": "416-555-0000"},
+        seen=seen,
+    )
+    session.commit()
+    run_handler(state, "toggle_edit")
+    assert state.info.phone == "416-555-0000"
