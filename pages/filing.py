@@ -67,13 +67,19 @@ def _lifecycle() -> rx.Component:
     )
 
 
+def _with_entry(name: str, control: rx.Component) -> rx.Component:
+    """A field of the filing editor, with the person's own entry beside it after a conflict."""
+    return rx.box(control, your_entry(S, "filing", name))
+
+
 def _edit_filing() -> rx.Component:
     return rx.cond(
         S.editing_filing,
         rx.card(
             submit_form(
                 rx.hstack(
-                    rx.box(
+                    _with_entry(
+                        "kind",
                         select_field(
                             "Kind",
                             name="kind",
@@ -81,25 +87,21 @@ def _edit_filing() -> rx.Component:
                             default_value=S.filing.kind,
                             id="edit-kind",
                         ),
-                        your_entry(S, "filing", "kind"),
                     ),
-                    rx.box(
+                    _with_entry(
+                        "period",
                         field(
-                            "Period",
-                            name="period",
-                            default_value=S.filing.period,
-                            id="edit-period",
+                            "Period", name="period", default_value=S.filing.period, id="edit-period"
                         ),
-                        your_entry(S, "filing", "period"),
                     ),
-                    rx.box(
+                    _with_entry(
+                        "due_date",
                         date_field(
                             "Due date",
                             name="due_date",
                             default_value=S.filing.due_iso,
                             id="edit-due",
                         ),
-                        your_entry(S, "filing", "due_date"),
                     ),
                     align="start",
                     wrap="wrap",

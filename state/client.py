@@ -80,13 +80,7 @@ class ClientState(DocumentLinksMixin, EditorMixin, SessionState):
 
     @rx.event
     def toggle_edit(self):
-        self.error = ""
-        self.notice = ""
-        if self.editing:
-            self._close_editor(EDITOR)
-            self.editing = False
-            return
-        self.editing = self._open_editor(EDITOR)
+        self.editing = self._toggle_editor(EDITOR, self.editing)
 
     @rx.event
     def save(self, form: dict):

@@ -123,13 +123,7 @@ class FilingState(StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
 
     @rx.event
     def toggle_edit_filing(self):
-        self.error = ""
-        self.notice = ""
-        if self.editing_filing:
-            self._close_editor(FILING_EDITOR)
-            self.editing_filing = False
-            return
-        self.editing_filing = self._open_editor(FILING_EDITOR)
+        self.editing_filing = self._toggle_editor(FILING_EDITOR, self.editing_filing)
 
     @rx.event
     def save_filing(self, form: dict):

@@ -306,6 +306,15 @@ class EditorMixin(PageMixin, mixin=True):
         self.editor_rev += 1
         return True
 
+    def _toggle_editor(self, editor: str, is_open: bool) -> bool:
+        """Close an open editor, or open a closed one on fresh data; whether it is open now."""
+        self.error = ""
+        self.notice = ""
+        if is_open:
+            self._close_editor(editor)
+            return False
+        return self._open_editor(editor)
+
     def _note_conflict(self, editor: str, typed: Mapping[str, Any] | None, exc: Conflict):
         self.conflict_editor = editor
         self._draft = {k: str(v) for k, v in (typed or {}).items() if k[:1] != "_"}

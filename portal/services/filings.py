@@ -182,7 +182,7 @@ def update_filing(
         seen={
             "kind": str(seen.get("kind") or ""),
             "period": str(seen.get("period") or ""),
-            "due_date": _seen_date(seen.get("due_date")),
+            "due_date": versioned.seen_date(seen.get("due_date")),
         },
         wanted=wanted,
         labels=FIELD_LABELS,
@@ -198,14 +198,6 @@ def update_filing(
             client_id=filing.client_id,
             detail=", ".join(FIELD_LABELS[name] for name in changed),
         )
-
-
-def _seen_date(value: object) -> date | None:
-    """A date the page showed (ISO or empty); it came from us, so anything else is "none"."""
-    try:
-        return date.fromisoformat(str(value or ""))
-    except ValueError:
-        return None
 
 
 _TRANSITIONS = {

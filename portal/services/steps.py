@@ -302,7 +302,7 @@ def edit_step(
         seen={
             "title": str(seen.get("title") or ""),
             "description": str(seen.get("description") or ""),
-            "due_date": _seen_date(seen.get("due_date")),
+            "due_date": versioned.seen_date(seen.get("due_date")),
         },
         wanted={
             "title": _title(title),
@@ -315,13 +315,6 @@ def edit_step(
     session.refresh(step)
     if changed:
         _audit(session, actor, "step_updated", step, f"{step.title}: due {step.due_date or 'none'}")
-
-
-def _seen_date(value: object) -> date | None:
-    try:
-        return date.fromisoformat(str(value or ""))
-    except ValueError:
-        return None
 
 
 def move_step(*, session: Session, actor: Actor, step_id: int, direction: str) -> None:

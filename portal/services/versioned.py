@@ -35,6 +35,15 @@ def show_value(_name: str, value: Any) -> str:
     return f"“{text[:60]}…”" if len(text) > 60 else f"“{text}”"
 
 
+def seen_date(value: object) -> date | None:
+    """A date an editor showed (ISO, or empty for none). It came from the page's own data,
+    so anything else means "none"."""
+    try:
+        return date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+
+
 def save_changes(
     session: Session,
     model: type[SQLModel],
