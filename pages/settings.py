@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import field, messages, section, select_field
+from pages.components import callout, field, messages, section, select_field
 from pages.layout import shell
 from pages.staff import people_table
 from state.settings import SettingsState as S
@@ -85,7 +85,7 @@ def login_form(state, *, title: str, button: str, prefix: str, roles=None) -> rx
 def generated_password_notice(state) -> rx.Component:
     return rx.cond(
         state.shown_password != "",
-        rx.callout(
+        callout(
             rx.vstack(
                 rx.text("Temporary password for ", state.shown_for, ". It is shown only once:"),
                 rx.code(state.shown_password, size="4"),
