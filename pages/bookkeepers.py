@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import active_badge, empty_state, messages, section
+from pages.components import active_badge, callout, empty_state, messages, section
 from pages.layout import shell
 from pages.settings import generated_password_notice, login_actions, login_form
 from state.bookkeepers import BookkeepersState as S
@@ -51,13 +51,11 @@ def bookkeepers_page() -> rx.Component:
         rx.cond(
             S.plan.portal_enabled,
             rx.fragment(),
-            rx.callout(
-                rx.text(
-                    "The Bookkeeper Portal add-on is off, so bookkeepers cannot sign in and "
-                    "cannot be assigned steps. To turn it on, open ",
-                    rx.link("Settings", href="/settings"),
-                    ", tick “Bookkeeper Portal add-on” (it needs Filing Steps) and save.",
-                ),
+            callout(
+                "The Bookkeeper Portal add-on is off, so bookkeepers cannot sign in and "
+                "cannot be assigned steps. To turn it on, open ",
+                rx.link("Settings", href="/settings"),
+                ", tick “Bookkeeper Portal add-on” (it needs Filing Steps) and save.",
                 icon="info",
                 color_scheme="amber",
                 role="status",

@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import (
     action_button,
+    callout,
     confirm_duplicate,
     date_field,
     field,
@@ -284,7 +285,7 @@ def email_thread(rows) -> rx.Component:
                 ),
                 rx.cond(
                     mail.status == "failed",
-                    rx.callout("Not sent: " + mail.error, color_scheme="red", size="1"),
+                    callout("Not sent: " + mail.error, color_scheme="red", size="1"),
                 ),
                 rx.cond(
                     mail.status == "outbox",

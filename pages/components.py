@@ -78,18 +78,30 @@ def action_button(label, on_click, **props) -> rx.Component:
     return rx.button(label, on_click=on_click, custom_attrs=once_attrs(), **props)
 
 
+def callout(*children, icon: str | None = None, **props) -> rx.Component:
+    """A callout that may hold any content: text, links, paragraphs, stacks, buttons.
+
+    Use this, never `rx.callout`: that one wraps its content in Radix's Callout.Text, a <p>.
+    A <p> or <div> put inside it is markup the browser's HTML parser rewrites when it reads
+    the prerendered page, so React's hydration no longer matches the DOM (React error #418)
+    and the page is thrown away and re-rendered. Here the text part renders as a <div>."""
+    parts = [rx.callout.icon(rx.icon(tag=icon))] if icon else []
+    parts.append(rx.callout.text(*children, custom_attrs={"as": "div"}))
+    return rx.callout.root(*parts, **props)
+
+
 def error_message(message: rx.Var) -> rx.Component:
     """A server-side refusal or validation message, announced as soon as it appears."""
     return rx.cond(
         message != "",
-        rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
+        callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
     )
 
 
 def notice_message(message: rx.Var) -> rx.Component:
     return rx.cond(
         message != "",
-        rx.callout(message, icon="info", color_scheme="blue", role="status", width="100%"),
+        callout(message, icon="info", color_scheme="blue", role="status", width="100%"),
     )
 
 
@@ -303,7 +315,7 @@ def unsent_texts(state) -> rx.Component:
     """What the person typed that could not be saved, handed back to copy."""
     return rx.cond(
         state.unsent.length() > 0,
-        rx.callout(
+        callout(
             rx.vstack(
                 rx.text(
                     "This was not saved. Copy what you need before you leave the page:",

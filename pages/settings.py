@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import (
     action_button,
+    callout,
     field,
     messages,
     section,
@@ -91,7 +92,7 @@ def login_form(state, *, title: str, button: str, prefix: str, roles=None) -> rx
 def generated_password_notice(state) -> rx.Component:
     return rx.cond(
         state.shown_password != "",
-        rx.callout(
+        callout(
             rx.vstack(
                 rx.text("Temporary password for ", state.shown_for, ". It is shown only once:"),
                 rx.code(state.shown_password, size="4"),

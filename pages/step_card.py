@@ -7,6 +7,7 @@ import reflex as rx
 
 from pages.components import (
     action_button,
+    callout,
     date_field,
     due_badge,
     field,
@@ -67,7 +68,7 @@ def status_control(step, state) -> rx.Component:
         ),
         rx.cond(
             step.status == "waiting_on_client",
-            rx.callout(
+            callout(
                 "Waiting on client: " + step.waiting_reason, icon="clock", color_scheme="amber"
             ),
         ),

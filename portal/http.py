@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
+    HTMLResponse,
     JSONResponse,
     PlainTextResponse,
     RedirectResponse,
@@ -117,17 +118,55 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-# Every refusal of a document, whatever its reason, is this one response.
+# Every refusal of a document, whatever its reason (missing, deleted, another firm's, out of a
+# bookkeeper's scope, a bad id, signed out), is this one response, byte for byte, so it never
+# tells whether a document exists. It is a page a person can read: View opens in a new tab,
+# where a bare "Not found" would leave someone whose document was just deleted guessing.
+_DOCUMENT_NOT_FOUND_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
 _DOCUMENT_NOT_FOUND_HEADERS = {
     "cache-control": "private, no-store",
     "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "content-security-policy": _DOCUMENT_NOT_FOUND_CSP,
 }
+_DOCUMENT_NOT_FOUND_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>Document not available · Bookkeeper Portal</title>
+<style>
+body {{ margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: #1c2024; background: #fcfcfd; line-height: 1.5; }}
+main {{ max-width: 32em; margin: 12vh auto 0; padding: 0 1.5em; }}
+h1 {{ font-size: 1.5em; margin: 0 0 0.5em; }}
+a {{ color: #0d74ce; font-weight: 500; }}
+</style>
+</head>
+<body>
+<main>
+<h1>Document not available</h1>
+<p>This document has been deleted, or it is no longer available to you.</p>
+<p>The list you opened it from may be out of date. Go back to the portal and open the
+client again to see the documents you can open now.</p>
+<p><a href="{routes.HOME}">Back to the portal</a></p>
+</main>
+</body>
+</html>
+""".encode()
 _VIEW_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 _DOCUMENT_ROLES = (access.Role.BOOKKEEPER, access.Role.STAFF, access.Role.ADMIN)
 
 
 def _document_not_found() -> Response:
-    return PlainTextResponse("Not found", status_code=404, headers=_DOCUMENT_NOT_FOUND_HEADERS)
+    return HTMLResponse(
+        _DOCUMENT_NOT_FOUND_PAGE, status_code=404, headers=_DOCUMENT_NOT_FOUND_HEADERS
+    )
 
 
 def content_disposition(kind: str, filename: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from html.parser import HTMLParser
 
 import pytest
 from sqlmodel import select
@@ -34,6 +35,10 @@ from tests.factories import (
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 XLSX = b"PK\x03\x04 a spreadsheet"
 VIEW_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+NOT_FOUND_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
 
 
 def cookie(token: str) -> dict[str, str]:
@@ -95,12 +100,16 @@ def refusals(session) -> list[AuditEvent]:
 
 
 def assert_not_found(response, reference=None):
+    """The one refusal: the "Document not available" page, whatever the reason. With a
+    reference, the very same bytes and headers as that other refusal."""
     assert response.status_code == 404
-    assert response.text == "Not found"
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "<h1>Document not available</h1>" in response.text
     assert response.headers["cache-control"] == "private, no-store"
+    assert response.headers["content-security-policy"] == NOT_FOUND_CSP
     assert "content-disposition" not in response.headers
     if reference is not None:
-        assert response.text == reference.text
+        assert response.content == reference.content
         assert dict(response.headers) == dict(reference.headers)
 
 
@@ -219,6 +228,96 @@ def test_a_deleted_document_is_not_found(session, world, http):
     )
     session.commit()
     assert_not_found(http.get(url, headers=cookie(token)), http.get(url))
+    assert_not_found(
+        http.get(world["pdf"].view_url, headers=cookie(token)),
+        http.get("/documents/999999/view", headers=cookie(token)),
+    )
+
+
+class _Page(HTMLParser):
+    """What a person sees of an HTML page: its title, headings, text, links and scripts."""
+
+    def __init__(self):
+        super().__init__()
+        self.title = ""
+        self.h1 = ""
+        self.text = ""
+        self.links: list[str] = []
+        self.scripts = 0
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self._in.append(tag)
+        if tag == "a":
+            self.links.append(dict(attrs).get("href", ""))
+        if tag in ("script", "iframe", "object", "embed", "img", "form"):
+            self.scripts += 1
+
+    def handle_endtag(self, tag):
+        if self._in and self._in[-1] == tag:
+            self._in.pop()
+
+    def handle_data(self, data):
+        where = self._in[-1] if self._in else ""
+        if where == "title":
+            self.title += data
+        elif where == "h1":
+            self.h1 += data
+        elif where != "style":
+            self.text += data
+
+
+def test_the_refusal_is_a_page_that_says_what_happened(session, world, http):
+    """A View opens in a new tab; someone whose document was just deleted reads why there,
+    and has a way back."""
+    token = open_session(session, world["staff"])
+    documents.delete_document(
+        session=session, actor=world["staff_actor"], document_id=world["pdf"].id
+    )
+    session.commit()
+    response = http.get(world["pdf"].view_url, headers=cookie(token))
+    assert_not_found(response)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "same-origin"
+    assert response.text.startswith("<!doctype html>")
+    page = _Page()
+    page.feed(response.text)
+    assert page.title.startswith("Document not available")
+    assert page.h1 == "Document not available"
+    words = " ".join(page.text.split())
+    assert "This document has been deleted, or it is no longer available to you." in words
+    assert page.links == ["/"]
+    assert page.scripts == 0
+    # Nothing about the document, the person or the reason reaches the page.
+    for detail in ("Relev", ".pdf", world["pdf"].view_url, world["staff"].email, "Not found"):
+        assert detail not in response.text
+
+
+def test_every_reason_gets_the_same_bytes(session, world, http):
+    """Missing, deleted, another firm's, out of a bookkeeper's scope, a bad id, signed out,
+    signed out with a stale cookie: one answer, so none of them can be told apart."""
+    staff = open_session(session, world["staff"])
+    bookkeeper = open_session(session, world["bookkeeper"])
+    other_firm = open_session(session, world["other_staff"])
+    deleted = world["xlsx"]
+    documents.delete_document(session=session, actor=world["staff_actor"], document_id=deleted.id)
+    session.commit()
+    answers = {
+        "missing": http.get("/documents/999999/download", headers=cookie(staff)),
+        "deleted": http.get(deleted.download_url, headers=cookie(staff)),
+        "another firm's": http.get(world["pdf"].download_url, headers=cookie(other_firm)),
+        "out of scope": http.get(world["elsewhere"].download_url, headers=cookie(bookkeeper)),
+        "out of scope, view": http.get(world["elsewhere"].view_url, headers=cookie(bookkeeper)),
+        "bad id": http.get("/documents/abc/view", headers=cookie(staff)),
+        "signed out": http.get(world["pdf"].view_url),
+        "stale cookie": http.get(world["pdf"].download_url, headers=cookie("x" * 43)),
+    }
+    reference = answers["missing"]
+    assert_not_found(reference)
+    for reason, response in answers.items():
+        assert (response.status_code, response.content) == (404, reference.content), reason
+        assert dict(response.headers) == dict(reference.headers), reason
 
 
 @pytest.mark.parametrize(

@@ -173,6 +173,7 @@ def test_downloads_probed_from_every_angle_answer_not_found(live_app, cast):
     ok_status, ok_body = raw_get(live_app.base_url, f"/documents/{mine}/download", cast.bea)
     assert ok_status == 200 and ok_body
     _, not_found_body = raw_get(live_app.base_url, "/documents/999999/download", cast.bea)
+    assert b"<h1>Document not available</h1>" in not_found_body
     probes = [
         ("signed out", f"/documents/{mine}/download", ""),
         ("signed out, view", f"/documents/{mine}/view", ""),
@@ -198,3 +199,22 @@ def test_downloads_probed_from_every_angle_answer_not_found(live_app, cast):
     for path in ("/documents/1/../../../etc/passwd", "/documents/../portal.db"):
         status, body = raw_get(live_app.base_url, path, cast.bea)
         assert status == 404 and b"root:" not in body and b"SQLite" not in body
+
+
+def test_the_refusal_page_is_served_with_one_set_of_strict_headers(live_app, cast):
+    """Through the whole app (the HTTP guard adds its headers to what lacks them), the refusal
+    is an HTML page with its own strict CSP, and no header is sent twice."""
+    response = httpx.get(
+        f"{live_app.base_url}/documents/999999/view", headers={"Cookie": cast.bea}, timeout=10
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Document not available" in response.text
+    names = [name.lower() for name, _ in response.headers.multi_items()]
+    assert sorted(set(names)) == sorted(names)
+    csp = response.headers["content-security-policy"]
+    assert csp.startswith("default-src 'none'; style-src 'unsafe-inline'")
+    assert "frame-ancestors 'none'" in csp and "script-src" not in csp
+    assert response.headers["cache-control"] == "private, no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
