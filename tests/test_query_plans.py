@@ -38,6 +38,10 @@ QUERIES = {
         Document.id == 3,
         scope.client_id_visible(BOOKKEEPER, Document.client_id, Document.firm_id),
     ),
+    "likely duplicate clients": lambda: clients.duplicates_query(
+        BOOKKEEPER,
+        clients.parse_client({"name": "Maple Leaf", "business_number": "123456789RT0001"}),
+    ),
     "my tasks": lambda: (
         select(Step, Filing, Client)
         .join(Filing, Filing.id == Step.filing_id)

@@ -224,26 +224,23 @@ def client_filings(
     ]
 
 
-def _likely_duplicates(
-    session: Session, actor: Actor, data: ClientInput, *, besides: int | None = None
-) -> list[Client]:
+def duplicates_query(actor: Actor, data: ClientInput, *, besides: int | None = None):
     """Clients of the firm with the same business number, or the same name ignoring case
-    and spacing: what a person adding a client most likely did not mean to add twice."""
+    and spacing: what a person adding a client most likely did not mean to add twice.
+    Answered from the firm's name-key and number-key indexes."""
     keys = [Client.name_key == name_key(data.name)]
     if bn_key(data.business_number):
         keys.append(Client.bn_key == bn_key(data.business_number))
-    return list(
-        session.exec(
-            select(Client)
-            .where(Client.firm_id == actor.firm_id, or_(*keys), Client.id != (besides or 0))
-            .order_by(Client.name, Client.id)
-            .limit(5)
-        )
+    return (
+        select(Client)
+        .where(Client.firm_id == actor.firm_id, or_(*keys), Client.id != (besides or 0))
+        .order_by(Client.name, Client.id)
+        .limit(5)
     )
 
 
 def _refuse_duplicates(session: Session, actor: Actor, data: ClientInput, **where) -> None:
-    found = _likely_duplicates(session, actor, data, **where)
+    found = list(session.exec(duplicates_query(actor, data, **where)))
     if not found:
         return
     same_bn = bn_key(data.business_number)
