@@ -52,6 +52,12 @@ QUERIES = {
 }
 
 
+def test_likely_duplicates_are_found_from_the_key_indexes(db_url):
+    steps = plan(db_url, QUERIES["likely duplicate clients"]())
+    used = " ".join(steps)
+    assert "ix_client_firm_name_key" in used and "ix_client_firm_bn_key" in used, steps
+
+
 @pytest.mark.parametrize("name", sorted(QUERIES))
 def test_no_table_is_scanned(db_url, name):
     steps = plan(db_url, QUERIES[name]())
