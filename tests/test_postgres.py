@@ -71,3 +71,46 @@ def test_a_burst_of_parallel_attempts_cannot_slip_past_the_throttle(pg_url):
     with Session(engine_for(pg_url)) as session:
         checked = session.exec(select(func.count()).where(SignInAttempt.outcome == "failed")).one()
     assert checked == signin.PER_ADDRESS_LIMIT
+
+
+def test_one_submission_racing_on_two_connections_creates_one_record(pg_url, monkeypatch):
+    """Two workers handle the same double click at the same moment: PostgreSQL holds the
+    second claim on the unique key until the first commits, then it reads the first result."""
+    import threading
+    import time
+
+    from models import Client
+    from portal.services import clients, runner
+    from portal.settings import get_settings
+    from tests.factories import actor_for
+
+    monkeypatch.setenv("PORTAL_DATABASE_URL", pg_url)
+    get_settings.cache_clear()
+    with Session(engine_for(pg_url), expire_on_commit=False) as session:
+        firm = make_firm(session, "PG race")
+        staff = actor_for(make_user(session, firm, "staff", email="race@pg.example"))
+        session.commit()
+    real = clients.create_client
+
+    def slow_create(**kwargs):
+        time.sleep(0.3)
+        return real(**kwargs)
+
+    slow_create.__module__, slow_create.__qualname__ = real.__module__, real.__qualname__
+    outcomes = []
+
+    def submit():
+        outcomes.append(
+            runner.perform_once(slow_create, actor=staff, token="t", form={"name": "PG Race Co."})
+        )
+
+    threads = [threading.Thread(target=submit) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    get_settings.cache_clear()
+    assert sorted(o.repeat for o in outcomes) == [False, True, True]
+    assert len({o.result for o in outcomes}) == 1
+    with Session(engine_for(pg_url)) as session:
+        assert session.exec(select(func.count()).select_from(Client)).one() == 1
