@@ -26,7 +26,8 @@ class PasswordState(PageMixin, SessionState):
         )
         if done is None:
             return None
-        actor = require_acting()
+        landing = access.LANDING[access.Role(require_acting().role)]
+        if done.repeat:
+            return rx.redirect(landing)
         self.done = True
-        landing = access.LANDING[access.Role(actor.role)]
         return [rx.toast.success("Your password has been changed."), rx.redirect(landing)]
