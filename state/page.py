@@ -280,7 +280,9 @@ class EditorMixin(PageMixin, mixin=True):
     # What each open editor showed when it was opened: the "seen" side of compare-and-set.
     _seen: dict[str, dict[str, Any]] = {}
     _draft: dict[str, str] = {}
-    _clashed: tuple[str, ...] = ()
+    # The fields whose entries go beside the reloaded editor: what clashed, and what else
+    # the person changed (the reload shows every field fresh, so those would be lost too).
+    _kept: tuple[str, ...] = ()
 
     # Editors: compare-and-set against what the person saw when they opened the editor.
 
@@ -318,7 +320,13 @@ class EditorMixin(PageMixin, mixin=True):
     def _note_conflict(self, editor: str, typed: Mapping[str, Any] | None, exc: Conflict):
         self.conflict_editor = editor
         self._draft = {k: str(v) for k, v in (typed or {}).items() if k[:1] != "_"}
-        self._clashed = tuple(exc.fields)
+        seen = self._seen.get(editor) or {}
+        changed = (
+            name
+            for name, was in seen.items()
+            if name in self._draft and self._draft[name] != str(was or "")
+        )
+        self._kept = tuple(dict.fromkeys((*exc.fields, *changed)))
 
     def _close_editor(self, editor: str) -> None:
         self._seen = {k: v for k, v in self._seen.items() if k != editor}
@@ -340,10 +348,10 @@ class EditorMixin(PageMixin, mixin=True):
         if not self._open_editor(editor):
             return
         self.conflict_editor = editor
-        self.mine = {name: self._draft.get(name, "") for name in self._clashed}
+        self.mine = {name: self._draft.get(name, "") for name in self._kept}
         self.notice = (
             "The latest version is loaded. Your own entries are shown beside the fields "
-            "that were changed; copy what you need and save again."
+            "you changed; copy what you need and save again."
         )
 
 

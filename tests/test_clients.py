@@ -196,6 +196,7 @@ def test_a_likely_duplicate_is_refused_until_confirmed(session, world, existing,
     session.rollback()
     assert "looks like a client you already have" in warned.value.message
     assert existing["name"] in warned.value.message
+    assert ".." not in warned.value.message  # "Inc." ends the sentence once
     assert len(session.exec(select(Client)).all()) == before
     clients.create_client(session=session, actor=staff, form=typed, allow_duplicate=True)
     assert len(session.exec(select(Client)).all()) == before + 1

@@ -220,3 +220,35 @@ def test_opening_an_editor_again_after_a_conflict_shows_fresh_data(session, worl
     session.commit()
     run_handler(state, "toggle_edit")
     assert state.info.phone == "416-555-0000"
+
+
+def test_a_reload_after_a_conflict_keeps_every_entry_the_person_changed(session, world):
+    """The reload shows every field fresh: an entry that did not clash goes beside it too,
+    or it would be lost without a word."""
+    as_user(session, world, world.staff)
+    state = page_state(FilingState)
+    state._filing_id = world.filing.id
+    run_handler(state, "toggle_edit_filing")
+    ada = world.actor(session, world.admin)
+    seen = filings.edit_values(
+        filings.get_filing(session=session, actor=ada, filing_id=world.filing.id)
+    )
+    filings.update_filing(
+        session=session,
+        actor=ada,
+        filing_id=world.filing.id,
+        **{**seen, "period": "Q2 2026"},
+        seen=seen,
+    )
+    session.commit()
+    form = {
+        "_token": state.submit_token,
+        "kind": seen["kind"],
+        "period": "Q3 2026",
+        "due_date": "2031-03-31",
+    }
+    run_handler(state, "save_filing", form=form)
+    assert "Period is now “Q2 2026”" in state.error
+    run_handler(state, "reload_editor")
+    assert state.filing.due_iso == seen["due_date"]  # nobody else changed it: still as it was
+    assert state.mine == {"period": "Q3 2026", "due_date": "2031-03-31"}

@@ -251,8 +251,10 @@ def _refuse_duplicates(session: Session, actor: Actor, data: ClientInput, **wher
         else c.name
         for c in found
     )
+    # "Maple Leaf Cafe Inc." ends the sentence itself: no second full stop after it.
+    stop = "" if names.endswith(".") else "."
     raise Duplicate(
-        f"This looks like a client you already have: {names}. Nothing was saved. If it "
+        f"This looks like a client you already have: {names}{stop} Nothing was saved. If it "
         "really is a different client, tick “Save it anyway” and save again."
     )
 
