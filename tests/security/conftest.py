@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from models import Firm
+from models import Client, Firm, User
 from portal.db import engine_for
 from portal.demo import BOOKKEEPER_PASSWORD, STAFF_PASSWORD
 from portal.services import documents, steps
@@ -25,6 +25,7 @@ from tests.factories import (
 from tests.support.live import live_settings, sign_in_cookie
 
 SECOND_FIRM = "Northwind Partners LLP"
+SUMMIT = "Summit Engineering Ltd."
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,23 @@ def second_firm(live_app):
                 files=[
                     documents.IncomingFile(
                         "northwind-ledger.csv", io.BytesIO(b"account,amount\n1000,5\n")
+                    )
+                ],
+            )
+            session.commit()
+            # And a document of the demo firm that no bookkeeper can open: Summit's only
+            # filing is filed. The attacks aim at it as "same firm, out of scope".
+            demo_admin = session.exec(
+                select(User).where(User.email == "admin@demo-practice.example")
+            ).one()
+            summit = session.exec(select(Client).where(Client.name == SUMMIT)).one()
+            documents.upload_documents(
+                session=session,
+                actor=actor_for(demo_admin),
+                client_id=summit.id,
+                files=[
+                    documents.IncomingFile(
+                        "summit-payroll-register.csv", io.BytesIO(b"employee,gross\nA,100\n")
                     )
                 ],
             )
