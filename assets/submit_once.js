@@ -5,12 +5,18 @@
 // control, which shows that it is busy; a repeat with the same token (a double click, Enter
 // pressed twice) is dropped before the page's own handlers see it. The server renews the
 // token once it has handled the submission, success or refusal, which re-enables the
-// control. The server also refuses to run one submission twice, so this script is what
-// keeps the page calm, not what keeps the data right.
+// control. The later clicks of a double-click are dropped whatever the token, because
+// they can come after that renewal. The server also refuses to run one submission twice,
+// so this script is what keeps the page calm, not what keeps the data right.
+//
+// The page loads this as a plain script in its head, so it is active before anything on
+// the page can be clicked.
 //
 // Date inputs whose text the browser cannot read as a date (02/30/2026) submit an empty
 // value; `_bad_dates` tells the server which ones, so it can say so instead of dropping it.
 (() => {
+  if (window.__submitOnce) return;
+  window.__submitOnce = true;
   const inflight = new WeakMap();
   const SAFETY_MS = 30000;
 
@@ -79,12 +85,38 @@
     true,
   );
 
+  // A button whose click submits: an action button, or a submit button of a marked form.
+  const submitting = (target) => {
+    const button = target.closest && target.closest("button");
+    if (!button) return null;
+    if (button.hasAttribute("data-once")) return button;
+    const form = button.form;
+    return button.type === "submit" && form && form.hasAttribute("data-once") ? button : null;
+  };
+
+  // Whether the click sequence under way (the clicks of one double-click) began with a
+  // submitting click.
+  let submittedThisSequence = false;
+
   document.addEventListener(
     "click",
     (event) => {
-      const button = event.target.closest && event.target.closest("button[data-once]");
-      if (!button) return;
-      claim(button, event, button);
+      const button = submitting(event.target);
+      if (event.detail > 1) {
+        // The second click of a double-click (or third of a triple) is part of the first,
+        // however late it comes. A person's double-click spans a few hundred milliseconds,
+        // and the server often answers sooner: the token is renewed by then, the form may
+        // be cleared, and another control may sit under the pointer ("Reactivate" where
+        // "Deactivate" was, "Edit details" where "Cancel filing" was, or the next
+        // person's row). It never submits, and after a submit it does nothing at all.
+        if (button || submittedThisSequence) {
+          event.preventDefault();
+          event.stopImmediatePropagation();
+        }
+        return;
+      }
+      submittedThisSequence = Boolean(button);
+      if (button && button.hasAttribute("data-once")) claim(button, event, button);
     },
     true,
   );

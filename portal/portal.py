@@ -68,7 +68,11 @@ STYLE = {
 
 app = rx.App(
     style=STYLE,
-    head_components=[rx.script(src="/submit_once.js")],
+    # A plain script tag, in the page as served: it runs before the page can be clicked.
+    # (rx.script goes through Helmet, which adds it only after the app has rendered, so
+    # the first clicks on a fresh page, a double-click on "Sign in" among them, would
+    # escape it.)
+    head_components=[rx.el.script(src="/submit_once.js")],
     api_transformer=[routes_app(), lambda asgi: HttpGuard(asgi, routes.match)],
     backend_exception_handler=on_unexpected,
 )

@@ -49,6 +49,8 @@ def _sign_in(email: str, password: str, ip: str, user_agent: str) -> signin.Sign
 class SignInState(SessionState):
     error: str = ""
     notice: str = ""
+    # Set when a sign-in starts and left set once it succeeds: the page then hands off to
+    # the landing page, and signs in nobody else before it has gone.
     busy: bool = False
     # The submission being signed in: the same click arriving again opens no second session.
     _handled_token: str = ""
@@ -62,7 +64,9 @@ class SignInState(SessionState):
     @rx.event
     async def sign_in(self, form_data: dict):
         token = str(form_data.get("_token") or "")[:64]
-        if token and token == self._handled_token:
+        # A repeat is dropped even when it carries no token (sent before the page had one)
+        # or a newer one (sent after the page got one): one page opens one session.
+        if self.busy or (token and token == self._handled_token):
             return
         self._handled_token = token
         email = str(form_data.get("email") or "")[:320]

@@ -10,14 +10,16 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from models import Client, StepComment, TimeEntry, User
+from models import Client, LoginSession, StepComment, TimeEntry, User
 from portal import auth
 from portal.services import filings, steps
 from state.bookkeepers import BookkeepersState
 from state.client import ClientState
 from state.clients import ClientsState
 from state.filing import FilingState
+from state.signin import SignInState
 from state.task import TaskState
+from tests.factories import PASSWORD
 from tests.support.handlers import page_state, run_handler
 
 TODAY = date.today().isoformat()
@@ -141,6 +143,18 @@ def test_a_double_click_on_create_client_makes_one_and_goes_to_it(session, world
     created = session.exec(select(Client).where(Client.name == "Golden Crust Bakery")).all()
     assert len(created) == 1
     assert f"/clients/{created[0].id}" in str(first) and f"/clients/{created[0].id}" in str(again)
+    assert state.error == ""
+
+
+def test_a_sign_in_page_opens_one_session_whatever_token_its_repeat_carries(session, world):
+    state = page_state(SignInState)
+    form = {"_token": "", "email": world.admin.email, "password": PASSWORD}
+    first = run_handler(state, "sign_in", form_data=form)  # sent before the page had a token
+    assert "/auth/session" in str(first)
+    assert run_handler(state, "sign_in", form_data=form) == []  # the same click again
+    assert run_handler(state, "sign_in", form_data={**form, "_token": "token-2"}) == []
+    opened = session.exec(select(LoginSession).where(LoginSession.user_id == world.admin.id))
+    assert len(opened.all()) == 1
     assert state.error == ""
 
 

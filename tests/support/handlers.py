@@ -7,7 +7,9 @@ with the payload the browser would send, whatever kind of function it is.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import reflex as rx
@@ -25,13 +27,25 @@ async def _drain(agen) -> list[Any]:
     return [item async for item in agen]
 
 
+def _run(coro) -> Any:
+    """asyncio.run, also when this thread already runs a loop (Playwright's sync API does,
+    for the rest of the session once a browser test has started it)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    context = contextvars.copy_context()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(context.run, asyncio.run, coro).result()
+
+
 def run_handler(state: rx.State, name: str, /, **payload: Any) -> Any:
     """Call one handler as Reflex would; returns what it returned or yielded."""
     result = type(state).event_handlers[name].fn(state, **payload)
     if inspect.iscoroutine(result):
-        return asyncio.run(result)
+        return _run(result)
     if inspect.isasyncgen(result):
-        return asyncio.run(_drain(result))
+        return _run(_drain(result))
     if inspect.isgenerator(result):
         return list(result)
     return result
