@@ -191,6 +191,7 @@ def test_two_people_assigning_at_once_cannot_both_win(session, world):
     session.rollback()
     assert "Ada Admin changed this step's assignee" in clash.value.message
     assert "assigned to Dev Books" in clash.value.message
+    assert clash.value.message.endswith("Your choice was not saved; the page now shows what holds.")
     assert session.get(Step, world.step.id).assignee_id == world.bk2.id
     # Picking what already holds is no conflict.
     steps.assign_step(

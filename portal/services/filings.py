@@ -311,6 +311,7 @@ def set_reviewer(
         labels={column: role.title()},
         what="this filing",
         show=lambda _name, value: people.name_of(session, actor, value),
+        picked=True,
     )
     if changed:
         audit.record(

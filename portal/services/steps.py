@@ -381,6 +381,7 @@ def assign_step(
         labels={"assignee_id": "It"},
         what="this step's assignee",
         show=lambda _name, value: "assigned to " + people.name_of(session, actor, value),
+        picked=True,
     )
     if not changed:
         return

@@ -55,8 +55,10 @@ def save_changes(
     labels: Mapping[str, str],
     what: str,
     show: Shower = show_value,
+    picked: bool = False,
 ) -> dict[str, Any]:
-    """Write the fields of `wanted` that differ from `seen`; the changes written."""
+    """Write the fields of `wanted` that differ from `seen`; the changes written. `picked`
+    says the change came from a picker rather than an editor, for the conflict's wording."""
     changed = {name: value for name, value in wanted.items() if value != seen.get(name)}
     if not changed:
         return {}
@@ -76,7 +78,15 @@ def save_changes(
     )
     if result.rowcount != 1:
         raise conflict(
-            session, model, row_id, seen=seen, changed=changed, labels=labels, what=what, show=show
+            session,
+            model,
+            row_id,
+            seen=seen,
+            changed=changed,
+            labels=labels,
+            what=what,
+            show=show,
+            picked=picked,
         )
     return changed
 
@@ -91,6 +101,7 @@ def conflict(
     labels: Mapping[str, str],
     what: str,
     show: Shower = show_value,
+    picked: bool = False,
 ) -> Conflict:
     """The Conflict for a failed compare-and-set: which fields, their values now, who and when."""
     current = session.execute(
@@ -104,12 +115,18 @@ def conflict(
     now_reads = "; ".join(
         f"{labels.get(name, name)} is now {show(name, getattr(current, name))}" for name in clashes
     )
-    return Conflict(
-        f"{changed_by(session, current)} changed {what} {changed_when(current)} while you were "
-        f"editing: {now_reads or 'it no longer matches what you saw'}. Nothing of yours was "
-        "saved; your entries are kept.",
-        fields=clashes,
-    )
+    now_reads = now_reads or "it no longer matches what you saw"
+    if picked:
+        message = (
+            f"{changed_by(session, current)} changed {what} {changed_when(current)}: "
+            f"{now_reads}. Your choice was not saved; the page now shows what holds."
+        )
+    else:
+        message = (
+            f"{changed_by(session, current)} changed {what} {changed_when(current)} while you "
+            f"were editing: {now_reads}. Nothing of yours was saved; your entries are kept."
+        )
+    return Conflict(message, fields=clashes)
 
 
 def changed_by(session: Session, row: SQLModel) -> str:
