@@ -46,6 +46,29 @@ SECURITY_HEADERS = [
 ]
 
 
+# A refusal reads the request body before it answers, so a client that is still sending gets
+# the answer instead of a reset connection. Past this much it stops reading and closes.
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+async def drain(receive: Receive, limit: int = DRAIN_LIMIT_BYTES) -> None:
+    """Read and discard the rest of a request's body (up to `limit` bytes)."""
+    total = 0
+    while total <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        total += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
+async def _refuse(request: Request, response: Response) -> Response:
+    """A route's refusal, sent once the request's body has been read."""
+    await drain(request.receive)
+    return response
+
+
 def _client_ip(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else ""
@@ -90,7 +113,7 @@ def cleared_cookie() -> str:
 
 async def redeem_session(request: Request) -> Response:
     if not same_origin(request.scope):
-        return PlainTextResponse("Forbidden", status_code=403)
+        return await _refuse(request, PlainTextResponse("Forbidden", status_code=403))
     form = await request.form()
     code = str(form.get("code") or "")
     with unit_of_work() as session:
@@ -105,7 +128,7 @@ async def redeem_session(request: Request) -> Response:
 
 async def sign_out(request: Request) -> Response:
     if not same_origin(request.scope):
-        return PlainTextResponse("Forbidden", status_code=403)
+        return await _refuse(request, PlainTextResponse("Forbidden", status_code=403))
     resolution = resolve_cookie(request.headers.get("cookie", ""), _client_ip(request.scope))
     if resolution.actor is not None:
         with unit_of_work() as session:
@@ -280,7 +303,8 @@ class HttpGuard:
         method = scope.get("method", "GET")
         if path == "/_upload" or path.startswith("/_upload/"):
             if method != "POST" or not self._staff_may_upload(scope):
-                await self._not_found(scope, receive, send)
+                await drain(receive)
+                await self._not_found(scope, _no_body, send)
                 return
         elif method in ("GET", "HEAD"):
             route = self.page_route(path)
@@ -338,6 +362,11 @@ class HttpGuard:
         scope["raw_path"] = b"/404"
         scope["method"] = "GET" if scope.get("method") != "HEAD" else "HEAD"
         await self.app(scope, receive, _with_headers(send, force_status=404))
+
+
+async def _no_body() -> dict:
+    """The request as the refused route's handler sees it: its body was read already."""
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 def _with_headers(send: Send, *, clear_cookie: bool = False, force_status: int | None = None):
