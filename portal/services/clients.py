@@ -194,16 +194,21 @@ def client_filings(
     """Every filing of a client in scope, newest due first (read-only for bookkeepers)."""
     today = today or date.today()
     client = load(session, actor, client_id)
-    # For a bookkeeper this counts only their own steps: counts come from the scoped query.
+    # Counted per filing of this client, from the steps' filing index; for a bookkeeper only
+    # their own steps count, because the count goes through the scoped condition.
     open_steps = (
-        select(Step.filing_id, func.count().label("n"))
-        .where(scope.step_visible(actor), Step.status != StepStatus.DONE.value)
-        .group_by(Step.filing_id)
-        .subquery()
+        select(func.count())
+        .select_from(Step)
+        .where(
+            Step.filing_id == Filing.id,
+            Step.status != StepStatus.DONE.value,
+            scope.step_visible(actor),
+        )
+        .correlate(Filing)
+        .scalar_subquery()
     )
     rows = session.exec(
-        select(Filing, func.coalesce(open_steps.c.n, 0))
-        .outerjoin(open_steps, open_steps.c.filing_id == Filing.id)
+        select(Filing, open_steps)
         .where(Filing.client_id == client.id, Filing.firm_id == client.firm_id)
         .order_by(Filing.due_date.desc(), Filing.id.desc())
     ).all()

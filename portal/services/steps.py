@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import delete, func, update
@@ -468,7 +468,15 @@ def _load_item(session: Session, actor: Actor, item_id: int) -> ChecklistItem:
     return item
 
 
-def set_checklist_item(*, session: Session, actor: Actor, item_id: int, done: bool) -> None:
+@dataclass(frozen=True)
+class Tick:
+    """A checklist item as it is after a tick: enough for a page to update that one line."""
+
+    step_id: int
+    item: ChecklistView
+
+
+def set_checklist_item(*, session: Session, actor: Actor, item_id: int, done: bool) -> Tick:
     """Tick or untick one item. The value is explicit, never a toggle, so two people ticking
     the same item at once agree instead of flipping it back."""
     item = _load_item(session, actor, item_id)
@@ -480,6 +488,20 @@ def set_checklist_item(*, session: Session, actor: Actor, item_id: int, done: bo
             done_by_id=actor.user_id if done else None,
             done_at=utcnow() if done else None,
         )
+    )
+    return Tick(
+        step_id=item.step_id,
+        item=ChecklistView(
+            id=item.id, label=item.label, is_done=bool(done), done_by=actor.name if done else ""
+        ),
+    )
+
+
+def with_tick(step: StepView, tick: Tick) -> StepView:
+    """The step as shown, with one item replaced by its ticked state."""
+    checklist = [tick.item if entry.id == tick.item.id else entry for entry in step.checklist]
+    return replace(
+        step, checklist=checklist, checklist_done=sum(1 for entry in checklist if entry.is_done)
     )
 
 
