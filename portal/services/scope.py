@@ -11,6 +11,9 @@ A record outside them is never loaded, so refusing it reads exactly like "not fo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 from sqlalchemy import ColumnElement, and_, exists, false, select, true
 from sqlalchemy.orm import aliased
 
@@ -47,6 +50,31 @@ def require_admin(actor: Actor) -> None:
         raise Refused
 
 
+@dataclass(frozen=True, eq=False)
+class _Column:
+    """A column as a memo key: the same column object is the same key (columns compare with
+    `==` into SQL, so they cannot be keys themselves)."""
+
+    column: object
+
+    def __hash__(self) -> int:
+        return id(self.column)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Column) and other.column is self.column
+
+
+# The conditions for one person, made once and reused: building them is pure Python work
+# (coercing operands, building subqueries) repeated on every event otherwise. They are
+# immutable expressions, safe to share between statements and threads.
+_MEMO = 4096
+
+
+def _who(actor: Actor) -> Actor:
+    """What a condition depends on: the person's id, firm and role, nothing else."""
+    return Actor(actor.user_id, actor.firm_id, actor.role, "", "", 0, False)
+
+
 def _bookkeeper_in_good_standing(actor: Actor) -> ColumnElement[bool]:
     """B is active and the firm has the portal: part of the rule, not left to the session."""
     return exists(
@@ -79,6 +107,12 @@ def _holds_step_on_client(actor: Actor, client_id) -> ColumnElement[bool]:
 
 def client_id_visible(actor: Actor, client_id, firm_id) -> ColumnElement[bool]:
     """For any table that carries a client id and a firm id (client, filing, document, email)."""
+    return _client_id_visible(_who(actor), _Column(client_id), _Column(firm_id))
+
+
+@lru_cache(maxsize=_MEMO)
+def _client_id_visible(actor: Actor, client_id: _Column, firm_id: _Column) -> ColumnElement[bool]:
+    client_id, firm_id = client_id.column, firm_id.column
     if is_staff(actor):
         return firm_id == actor.firm_id
     if is_bookkeeper(actor):
@@ -92,6 +126,11 @@ def client_id_visible(actor: Actor, client_id, firm_id) -> ColumnElement[bool]:
 
 def step_visible(actor: Actor) -> ColumnElement[bool]:
     """A step: firm-wide for staff; for a bookkeeper, only their own on an active filing."""
+    return _step_visible(_who(actor))
+
+
+@lru_cache(maxsize=_MEMO)
+def _step_visible(actor: Actor) -> ColumnElement[bool]:
     if is_staff(actor):
         return Step.firm_id == actor.firm_id
     if is_bookkeeper(actor):
@@ -112,6 +151,12 @@ def step_visible(actor: Actor) -> ColumnElement[bool]:
 def may_post_on_filing(actor: Actor, filing_id) -> ColumnElement[bool]:
     """Posting to a filing's discussion: staff anywhere in the firm; a bookkeeper only on a
     filing their own step is on, while that filing is active."""
+    return _may_post_on_filing(_who(actor), _Column(filing_id))
+
+
+@lru_cache(maxsize=_MEMO)
+def _may_post_on_filing(actor: Actor, filing_id: _Column) -> ColumnElement[bool]:
+    filing_id = filing_id.column
     if is_staff(actor):
         return true()
     if is_bookkeeper(actor):

@@ -94,15 +94,19 @@ def client_page(*, session: Session, actor: Actor, client_id: int) -> ClientPage
     staff = scope.is_staff(actor)
     threads = []
     if not staff:
+        found = discussion.threads(
+            session=session, actor=actor, filing_ids=[f.id for f in filing_rows]
+        )
         threads = [
             Thread(
                 filing_id=f.id,
                 title=f.title,
                 status_label=f.status_label,
-                posts=discussion.list_posts(session=session, actor=actor, filing_id=f.id),
-                can_post=discussion.can_post(session=session, actor=actor, filing_id=f.id),
+                posts=found[f.id][0],
+                can_post=found[f.id][1],
             )
             for f in filing_rows
+            if f.id in found
         ]
     access = []
     if staff:
