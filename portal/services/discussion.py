@@ -44,7 +44,11 @@ def _posts(filing_ids):
 
 def list_posts(*, session: Session, actor: Actor, filing_id: int) -> list[PostView]:
     """Readable by anyone who can see the filing's client."""
-    filing = filings.load(session, actor, filing_id)
+    return posts_on(session, actor, filings.load(session, actor, filing_id))
+
+
+def posts_on(session: Session, actor: Actor, filing: Filing) -> list[PostView]:
+    """The thread of a filing the caller has already loaded through the scope rule."""
     return [_view(actor, *row) for row in session.exec(_posts([filing.id]))]
 
 
