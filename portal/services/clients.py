@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, or_, tuple_
+from sqlalchemy import bindparam, func, or_, tuple_
 from sqlmodel import Session, select
 
 from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus
@@ -16,6 +16,7 @@ from portal import routes
 from portal.auth import Actor
 from portal.services import audit, display, inputs, scope, versioned
 from portal.services.errors import Duplicate, NotFound
+from portal.services.statements import built
 
 PAGE_SIZE = 25
 
@@ -111,9 +112,12 @@ def visible(actor: Actor):
     return scope.client_id_visible(actor, Client.id, Client.firm_id)
 
 
+_LOAD = built(lambda rule: select(Client).where(Client.id == bindparam("client_id"), rule))
+
+
 def load(session: Session, actor: Actor, client_id: int) -> Client:
     """The one way a client row is loaded: through the scope rule, or not at all."""
-    client = session.exec(select(Client).where(Client.id == client_id, visible(actor))).first()
+    client = session.exec(_LOAD(visible(actor)), params={"client_id": client_id}).first()
     if client is None:
         raise NotFound
     return client

@@ -11,7 +11,6 @@ A record outside them is never loaded, so refusing it reads exactly like "not fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import ColumnElement, and_, exists, false, select, true
@@ -20,6 +19,7 @@ from sqlalchemy.orm import aliased
 from models import ACTIVE_FILING_STATUSES, Filing, Firm, Step, User, UserRole
 from portal.auth import Actor
 from portal.services.errors import Refused
+from portal.services.statements import Same
 
 STAFF_ROLES = (UserRole.ADMIN.value, UserRole.STAFF.value)
 
@@ -48,20 +48,6 @@ def require_staff(actor: Actor) -> None:
 def require_admin(actor: Actor) -> None:
     if actor.role != UserRole.ADMIN.value:
         raise Refused
-
-
-@dataclass(frozen=True, eq=False)
-class _Column:
-    """A column as a memo key: the same column object is the same key (columns compare with
-    `==` into SQL, so they cannot be keys themselves)."""
-
-    column: object
-
-    def __hash__(self) -> int:
-        return id(self.column)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Column) and other.column is self.column
 
 
 # The conditions for one person, made once and reused: building them is pure Python work
@@ -107,12 +93,12 @@ def _holds_step_on_client(actor: Actor, client_id) -> ColumnElement[bool]:
 
 def client_id_visible(actor: Actor, client_id, firm_id) -> ColumnElement[bool]:
     """For any table that carries a client id and a firm id (client, filing, document, email)."""
-    return _client_id_visible(_who(actor), _Column(client_id), _Column(firm_id))
+    return _client_id_visible(_who(actor), Same(client_id), Same(firm_id))
 
 
 @lru_cache(maxsize=_MEMO)
-def _client_id_visible(actor: Actor, client_id: _Column, firm_id: _Column) -> ColumnElement[bool]:
-    client_id, firm_id = client_id.column, firm_id.column
+def _client_id_visible(actor: Actor, client_id: Same, firm_id: Same) -> ColumnElement[bool]:
+    client_id, firm_id = client_id.element, firm_id.element
     if is_staff(actor):
         return firm_id == actor.firm_id
     if is_bookkeeper(actor):
@@ -151,12 +137,12 @@ def _step_visible(actor: Actor) -> ColumnElement[bool]:
 def may_post_on_filing(actor: Actor, filing_id) -> ColumnElement[bool]:
     """Posting to a filing's discussion: staff anywhere in the firm; a bookkeeper only on a
     filing their own step is on, while that filing is active."""
-    return _may_post_on_filing(_who(actor), _Column(filing_id))
+    return _may_post_on_filing(_who(actor), Same(filing_id))
 
 
 @lru_cache(maxsize=_MEMO)
-def _may_post_on_filing(actor: Actor, filing_id: _Column) -> ColumnElement[bool]:
-    filing_id = filing_id.column
+def _may_post_on_filing(actor: Actor, filing_id: Same) -> ColumnElement[bool]:
+    filing_id = filing_id.element
     if is_staff(actor):
         return true()
     if is_bookkeeper(actor):

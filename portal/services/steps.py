@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlmodel import Session, select
 
 from models import (
@@ -32,6 +32,7 @@ from models import (
 from portal.auth import Actor
 from portal.services import audit, display, filings, inputs, people, scope, versioned
 from portal.services.errors import Conflict, Invalid, NotFound
+from portal.services.statements import built
 
 EARLIEST_WORK_DATE = date(2000, 1, 1)
 
@@ -90,8 +91,18 @@ class StepView:
     comments: list[CommentView] = field(default_factory=list)
 
 
+_LOAD = built(lambda rule: select(Step).where(Step.id == bindparam("step_id"), rule))
+_LOAD_ITEM = built(
+    lambda rule: (
+        select(ChecklistItem)
+        .join(Step, Step.id == ChecklistItem.step_id)
+        .where(ChecklistItem.id == bindparam("item_id"), rule)
+    )
+)
+
+
 def load(session: Session, actor: Actor, step_id: int) -> Step:
-    step = session.exec(select(Step).where(Step.id == step_id, scope.step_visible(actor))).first()
+    step = session.exec(_LOAD(scope.step_visible(actor)), params={"step_id": step_id}).first()
     if step is None:
         raise NotFound
     return step
@@ -458,11 +469,7 @@ def add_checklist_item(*, session: Session, actor: Actor, step_id: int, label: o
 
 
 def _load_item(session: Session, actor: Actor, item_id: int) -> ChecklistItem:
-    item = session.exec(
-        select(ChecklistItem)
-        .join(Step, Step.id == ChecklistItem.step_id)
-        .where(ChecklistItem.id == item_id, scope.step_visible(actor))
-    ).first()
+    item = session.exec(_LOAD_ITEM(scope.step_visible(actor)), params={"item_id": item_id}).first()
     if item is None:
         raise NotFound
     return item

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from models import Client, Filing, Step
@@ -25,6 +26,7 @@ from portal.services import (
     steps,
 )
 from portal.services.errors import NotFound
+from portal.services.statements import built
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,16 @@ class TaskPage:
     can_post: bool = False
 
 
+_TASK = built(
+    lambda rule: (
+        select(Step, Filing, Client)
+        .join(Filing, Filing.id == Step.filing_id)
+        .join(Client, Client.id == Filing.client_id)
+        .where(Step.id == bindparam("step_id"), rule)
+    )
+)
+
+
 def task_page(*, session: Session, actor: Actor, step_id: int) -> TaskPage:
     """One of the person's own steps with its filing and client beside it, read-only.
 
@@ -148,12 +160,7 @@ def task_page(*, session: Session, actor: Actor, step_id: int) -> TaskPage:
     step in scope is a step of the person's on an active filing, which is exactly what puts
     that filing's client in their scope, so nothing is checked twice.
     """
-    row = session.exec(
-        select(Step, Filing, Client)
-        .join(Filing, Filing.id == Step.filing_id)
-        .join(Client, Client.id == Filing.client_id)
-        .where(Step.id == step_id, scope.step_visible(actor))
-    ).first()
+    row = session.exec(_TASK(scope.step_visible(actor)), params={"step_id": step_id}).first()
     if row is None:
         raise NotFound
     step, filing, client = row
