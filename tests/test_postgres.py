@@ -18,7 +18,7 @@ from portal.migrations import upgrade
 from portal.services import sessions, signin
 from tests.factories import PASSWORD, make_firm, make_user
 from tests.support import postgres
-from tests.support.burst import burst
+from tests.support.burst import burst, refusal_burst
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +114,19 @@ def test_one_submission_racing_on_two_connections_creates_one_record(pg_url, mon
     assert len({o.result for o in outcomes}) == 1
     with Session(engine_for(pg_url)) as session:
         assert session.exec(select(func.count()).select_from(Client)).one() == 1
+
+
+def test_concurrent_refusals_fold_into_one_row_on_postgresql(pg_url):
+    """The fold is INSERT .. ON CONFLICT DO UPDATE: eight connections racing on one key make
+    one row and lose no count."""
+    from models import AuditEvent
+    from tests.factories import actor_for
+
+    with Session(engine_for(pg_url), expire_on_commit=False) as session:
+        firm = make_firm(session, "PG fold")
+        actor = actor_for(make_user(session, firm, "bookkeeper", email="fold@pg.example"))
+        session.commit()
+    refusal_burst(pg_url, actor, threads=8, each=25)
+    with Session(engine_for(pg_url)) as session:
+        rows = session.exec(select(AuditEvent).where(AuditEvent.outcome == "refused")).all()
+    assert [(r.actor_id, r.count) for r in rows] == [(actor.user_id, 200)]
