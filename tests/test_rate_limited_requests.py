@@ -4,8 +4,6 @@ slow down (a toast; HTTP 429 with Retry-After), and the refusals fold into one a
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from reflex.state import StateUpdate
 from reflex_base.event import Event
@@ -24,6 +22,7 @@ from state.home import HomeState
 from state.session import SessionState
 from state.tasks import TasksState
 from tests.factories import open_session
+from tests.support.aio import run_sync
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def name_of(cls, handler: str) -> str:
 def send(state: FakeState, cls, handler: str, payload: dict | None = None):
     boundary = PortalBoundary(page_root=SessionState)
     event = Event(name=name_of(cls, handler), payload=payload or {})
-    return asyncio.run(boundary.preprocess(None, state, event))
+    return run_sync(boundary.preprocess(None, state, event))
 
 
 def says(update: StateUpdate | None, message: str) -> bool:
@@ -123,7 +122,7 @@ def test_unknown_event_names_fold_into_one_row(rates, session, world):
     bea = FakeState(f"{SESSION_COOKIE}={open_session(session, world.bk1)}")
     boundary = PortalBoundary(page_root=SessionState)
     for i in range(5):
-        update = asyncio.run(boundary.preprocess(None, bea, Event(name=f"no.such.handler{i}")))
+        update = run_sync(boundary.preprocess(None, bea, Event(name=f"no.such.handler{i}")))
         assert says(update, REFUSED_MESSAGE)
     assert audit_rows(session, "refused") == [(world.bk1.id, "event", "no.such.handler0", 5)]
 
@@ -261,11 +260,11 @@ def test_a_refused_request_body_is_read_before_the_answer():
         return receive, queue
 
     receive, left = reader(chunks)
-    asyncio.run(http._drain(receive, limit=100))
+    run_sync(http._drain(receive, limit=100))
     assert left == []
     # Past the limit it stops reading: a body that large is the sender's problem.
     receive, left = reader(chunks)
-    asyncio.run(http._drain(receive, limit=15))
+    run_sync(http._drain(receive, limit=15))
     assert len(left) == 1
 
 
