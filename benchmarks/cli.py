@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ws-sockets", type=int, default=200, help="sockets of the open load")
     parser.add_argument(
+        "--ws-closed-seconds",
+        type=float,
+        default=15.0,
+        help="seconds of each 20-socket closed-loop measurement",
+    )
+    parser.add_argument(
         "--profile",
         metavar="ROW",
         choices=PROFILABLE,
@@ -97,7 +103,7 @@ def datasets(databases: list[str], scales: list[str]) -> Iterator[Iterator[Datas
                 try:
                     yield dataset
                 finally:
-                    release(dataset)
+                    release(dataset, cluster)
             if cluster is not None:
                 cluster.stop()
                 cluster = None
@@ -156,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         with datasets(["sqlite"], [args.ws_scale]) as each:
             for dataset in each:
                 websocket.measure(
-                    dataset, duration=args.ws_duration, sockets=args.ws_sockets, log=log
+                    dataset,
+                    duration=args.ws_duration,
+                    sockets=args.ws_sockets,
+                    closed_seconds=args.ws_closed_seconds,
+                    log=log,
                 )
     return 0

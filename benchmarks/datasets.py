@@ -105,7 +105,7 @@ def sqlite_dataset(scale: str, log=print) -> Dataset:
         info = _generate_into(f"sqlite:///{pristine}", base, documents, scale, log)
         marker.write_text(json.dumps(info, indent=2))
     info = json.loads(marker.read_text())
-    work = BENCH_DIR / "run" / f"sqlite-{scale}"
+    work = BENCH_DIR / "run" / f"sqlite-{scale}-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     shutil.copyfile(pristine, work / "portal.db")
@@ -237,7 +237,7 @@ class Cluster:
             info = _generate_into(self.url(pristine), self.base, documents, scale, self.log)
             marker.write_text(json.dumps(info, indent=2))
         info = json.loads(marker.read_text())
-        work = f"run_{scale}"
+        work = f"run_{scale}_{os.getpid()}"
         self._sql(f'DROP DATABASE IF EXISTS "{work}" WITH (FORCE)')
         self._sql(f'CREATE DATABASE "{work}" TEMPLATE "{pristine}"')
         return Dataset(
@@ -252,9 +252,15 @@ class Cluster:
         )
 
 
-def release(dataset: Dataset) -> None:
-    """Close this process's connections to a dataset."""
+def release(dataset: Dataset, cluster: Cluster | None = None) -> None:
+    """Close this process's connections to a dataset and drop its working copy."""
     from portal.db import engine_for
 
     with suppress(Exception):
         engine_for(dataset.url).dispose()
+    if dataset.database == "sqlite":
+        shutil.rmtree(dataset.data_dir, ignore_errors=True)
+    elif cluster is not None and cluster.port:
+        work = dataset.url.rsplit("/", 1)[-1]
+        with suppress(Exception):
+            cluster._sql(f'DROP DATABASE IF EXISTS "{work}" WITH (FORCE)')

@@ -13,23 +13,25 @@ PROFILES = Path(__file__).resolve().parent / "profiles"
 
 def profile(row: str, dataset: Dataset, *, seconds: float = 10.0, log=print) -> Path:
     from pyinstrument import Profiler
+    from sqlmodel import Session
 
     from portal.db import get_engine
 
     with settings_for(dataset.url, dataset.data_dir, dataset.document_dir):
         engine = get_engine()
         cast = find_cast(engine, dataset.firm_id)
-        call = calls(engine, cast)[row]
-        for _ in range(5):  # warm-up: caches, pools, compiled statements
-            call()
-        profiler = Profiler(interval=0.001)
-        n = 0
-        deadline = time.perf_counter() + seconds
-        profiler.start()
-        while time.perf_counter() < deadline:
-            call()
-            n += 1
-        session = profiler.stop()
+        with Session(engine) as db_session:
+            call = calls(engine, cast, db_session)[row]
+            for _ in range(5):  # warm-up: caches, pools, compiled statements
+                call()
+            profiler = Profiler(interval=0.001)
+            n = 0
+            deadline = time.perf_counter() + seconds
+            profiler.start()
+            while time.perf_counter() < deadline:
+                call()
+                n += 1
+            session = profiler.stop()
     PROFILES.mkdir(exist_ok=True)
     stem = PROFILES / f"{row}-{dataset.database}-{dataset.scale}"
     stem.with_suffix(".html").write_text(profiler.output_html())

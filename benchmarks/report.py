@@ -73,9 +73,12 @@ def markdown(results: dict[str, Any]) -> str:
         "Made by `make bench` (`python -m benchmarks`); every figure is also in "
         "`results.json`. Rerun a part with `make bench SCALES=small DATABASES=sqlite`: the "
         "other columns keep their last figures. Times are **p50 / p99 in milliseconds** of "
-        "one call as a page state makes it (`runner.perform`, one unit of work per call) on "
-        "the generated firm of each scale (`portal generate`); ratios are of medians "
-        "measured interleaved in the same run. ✓ meets issue 9's target, ✗ misses it.",
+        "one call as a page state makes it (`runner.perform`, one unit of work per call; the "
+        "scope-decision rows call `clients.get_client` inside one open session, beside the "
+        "same SQL run raw on a DBAPI cursor) on the generated firm of each scale "
+        "(`portal generate`); ratios are of medians measured interleaved in the same run. "
+        "✓ meets issue 9's target, ✗ misses it. The machine these figures come from was "
+        "shared with other test runs unless the load average below says otherwise.",
         "",
     ]
     for database in DATABASES:

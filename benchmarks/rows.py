@@ -2,8 +2,9 @@
 
 Page states call `runner.perform(fn, actor=..., **kwargs)` (state/calls.py): one unit of
 work per call, and a refusal audited in its own. The scope rows call the service function
-directly with a fresh session, and beside them the very SQL that call sent, run raw on a
-DBAPI cursor (captured once, compiled once), for the ratio.
+directly in one open session (the decision itself, as a service makes it inside its unit of
+work), and beside them the very SQL that call sent, run raw on a DBAPI cursor (captured
+once, compiled once), for the ratio. The runner.perform rows add the unit of work around it.
 
 Who and what each row works on (the cast) is read from the generated firm: its busiest
 active bookkeeper, a client they can open and one they cannot, a staff member, the active
@@ -57,7 +58,7 @@ class Row:
 
 # In the order of issue 9's table. Rows without a target are the references a ratio uses.
 ROWS = [
-    Row("scope_allowed", "Scope decision, allowed (clients.get_client, bookkeeper)",
+    Row("scope_allowed", "Scope decision, allowed (clients.get_client in a session, bookkeeper)",
         Target("p99 ≤ 0.5 ms", p99_ms=0.5)),
     Row("scope_refused", "Scope decision, refused (out of scope, same firm)",
         Target("p99 ≤ 0.5 ms", p99_ms=0.5)),
@@ -213,10 +214,15 @@ def find_cast(engine: Engine, firm_id: int) -> Cast:
 # --- the calls ------------------------------------------------------------------------------
 
 
-def _in_session(engine: Engine, fn: Callable[..., Any], **kwargs) -> Callable[[], Any]:
+def _in_session(session: Session, fn: Callable[..., Any], **kwargs) -> Callable[[], Any]:
+    """The call inside one open session, as a service makes it within its unit of work; the
+    identity map is emptied after each call so every call loads its rows afresh."""
+
     def call():
-        with Session(engine) as session:
+        try:
             return fn(session=session, **kwargs)
+        finally:
+            session.expunge_all()
 
     return call
 
@@ -269,8 +275,8 @@ class Raw:
         self.connection.close()
 
 
-def calls(engine: Engine, cast: Cast) -> dict[str, Callable[[], Any]]:
-    """Every measured call, by row key, built once."""
+def calls(engine: Engine, cast: Cast, session: Session) -> dict[str, Callable[[], Any]]:
+    """Every measured call, by row key, built once. The scope rows run in `session`."""
     bk, staff = cast.bookkeeper, cast.staff
     perform = runner.perform
     state = {"done": False}
@@ -288,10 +294,10 @@ def calls(engine: Engine, cast: Cast) -> dict[str, Callable[[], Any]]:
 
     return {
         "scope_allowed": _in_session(
-            engine, clients.get_client, actor=bk, client_id=cast.allowed_client
+            session, clients.get_client, actor=bk, client_id=cast.allowed_client
         ),
         "scope_refused": _refused(
-            _in_session(engine, clients.get_client, actor=bk, client_id=cast.refused_client)
+            _in_session(session, clients.get_client, actor=bk, client_id=cast.refused_client)
         ),
         "perform_allowed": lambda: perform(
             clients.get_client, actor=bk, client_id=cast.allowed_client
@@ -323,7 +329,11 @@ def measure_all(
     engine: Engine, cast: Cast, budget: Budget, progress: Callable[[str], None] = lambda _: None
 ) -> dict[str, dict]:
     """Every data-layer row for one dataset: {row key: result}."""
-    made = calls(engine, cast)
+    with Session(engine) as session:
+        return _measure_all(engine, cast, budget, progress, calls(engine, cast, session))
+
+
+def _measure_all(engine, cast, budget, progress, made) -> dict[str, dict]:
     results: dict[str, dict] = {}
 
     def put(key: str, result: Stats) -> None:
