@@ -480,15 +480,12 @@ def generate(
     scale = SCALES[scale] if isinstance(scale, str) else scale
     started = time.perf_counter()
     rnd = random.Random(seed)
-    r = rnd.random
     today = today or date.today()
     now = datetime.now(UTC).replace(microsecond=0)
-    t0 = today.toordinal()
     hashed = password_hash or hash_password(PASSWORD)
     max_upload = get_settings().max_upload_bytes
     sqlite = engine.dialect.name == "sqlite"
 
-    stored_keys: list[str] = []
     with ExitStack() as stack:
         bar = stack.enter_context(_Progress(progress))
         conn = stack.enter_context(engine.connect())
@@ -501,26 +498,23 @@ def generate(
             conn.commit()
             # The pool gets a fresh connection, with the usual pragmas, after this one.
             stack.callback(conn.invalidate)
-        pool = stack.enter_context(ThreadPoolExecutor(max_workers=4))
+        job = _Job(
+            conn=conn,
+            scale=scale,
+            rnd=rnd,
+            today=today,
+            now=now,
+            hashed=hashed,
+            bar=bar,
+            files=ThreadPoolExecutor(max_workers=4),
+            max_upload=max_upload,
+        )
         try:
-            with conn.begin():
-                result = _build(
-                    conn,
-                    scale,
-                    rnd,
-                    r,
-                    today,
-                    t0,
-                    now,
-                    hashed,
-                    bar,
-                    pool,
-                    max_upload,
-                    stored_keys,
-                    storage,
-                )
+            with job.files, conn.begin():
+                result = _build(job)
         except BaseException:
-            for key in stored_keys:
+            # Every file write has finished (the pool is shut down): none is left behind.
+            for key in job.stored:
                 with suppress(Exception):
                     storage.delete(key)
             raise
@@ -531,6 +525,20 @@ def generate(
     result.seed = seed
     result.seconds = time.perf_counter() - started
     return result
+
+
+@dataclass
+class _Job:
+    conn: Connection
+    scale: Scale
+    rnd: random.Random
+    today: date
+    now: datetime
+    hashed: str
+    bar: _Progress
+    files: ThreadPoolExecutor  # document files are written on these threads
+    max_upload: int
+    stored: list[str] = field(default_factory=list)  # storage keys written so far
 
 
 def _analyze(conn: Connection) -> None:
@@ -545,7 +553,11 @@ def _analyze(conn: Connection) -> None:
         conn.commit()
 
 
-def _build(conn, scale, rnd, r, today, t0, now, hashed, bar, pool, max_upload, stored, storage):
+def _build(job: _Job) -> Generated:
+    from portal import storage
+
+    conn, scale, rnd, today, now, bar = job.conn, job.scale, job.rnd, job.today, job.now, job.bar
+    r, t0 = rnd.random, today.toordinal()
     w = _Writer(conn)
     # Dates and instants as the database takes them, made once each.
     to_date = w.processor(Step.__table__.c.due_date)
@@ -630,7 +642,7 @@ def _build(conn, scale, rnd, r, today, t0, now, hashed, bar, pool, max_upload, s
         people[uid] = ("bookkeeper", f"bk{i + 1}@{domain}", " ".join(names[scale.staff + i]))
     for uid, (role, email, name) in people.items():
         users.add(
-            (uid, firm_id, email, name, role, uid not in inactive, hashed, False, instant(), 1)
+            (uid, firm_id, email, name, role, uid not in inactive, job.hashed, False, instant(), 1)
         )
 
     # Plan: clients -> filings -> steps, with ids in that order ----------------------------
@@ -751,8 +763,8 @@ def _build(conn, scale, rnd, r, today, t0, now, hashed, bar, pool, max_upload, s
     per_client_docs = [int(r() * 4) for _ in range(n_clients)]
 
     def store(content: bytes):
-        saved = storage.save(io.BytesIO(content), max_bytes=max_upload)
-        stored.append(saved.key)
+        saved = storage.save(io.BytesIO(content), max_bytes=job.max_upload)
+        job.stored.append(saved.key)
         return saved
 
     for c in range(n_clients):
@@ -775,7 +787,7 @@ def _build(conn, scale, rnd, r, today, t0, now, hashed, bar, pool, max_upload, s
                     )
                 ).encode()
             doc_plan.append(
-                (client_base + c, filing, filename, content_type, pool.submit(store, content))
+                (client_base + c, filing, filename, content_type, job.files.submit(store, content))
             )
 
     # Filings, steps and everything under them ---------------------------------------------
