@@ -101,13 +101,14 @@ def markdown(results: dict[str, Any]) -> str:
             run = per_scale.get(scale)
             if not run:
                 continue
+            quick = " (a `--quick` run: fewer samples)" if run.get("quick") else ""
             m = run.get("machine", {})
             gen = run.get("generated", {})
             details = [
                 f"{key}: {r['detail']}" for key, r in run.get("rows", {}).items() if r.get("detail")
             ]
             out.append(
-                f"- **{scale}**: measured {m.get('at', '?')} on {m.get('cpus', '?')} CPUs, "
+                f"- **{scale}**{quick}: measured {m.get('at', '?')} on {m.get('cpus', '?')} CPUs, "
                 f"load average {m.get('load', '?')} (1 / 5 min) at the start; firm generated "
                 f"in {gen.get('seconds', '?')} s on {gen.get('at', '?')}. Cast: "
                 f"{run.get('cast', '')}. " + "; ".join(details)
@@ -132,9 +133,9 @@ def markdown(results: dict[str, Any]) -> str:
         "## Misses: profiles and plans",
         "",
         "`python -m benchmarks --profile ROW --scale large --database sqlite` runs one row "
-        "under pyinstrument and keeps the profile in `benchmarks/profiles/` "
-        "(`ROW-database-scale.html` and `.txt`). Each remaining miss gets its profile and a "
-        "plan here.",
+        "under pyinstrument and keeps the profile in `benchmarks/profiles/`: "
+        "`ROW-database-scale.txt` (committed) and `.html` (interactive, several MB, not "
+        "committed). Each remaining miss gets its profile and a plan here.",
         "",
     ]
     misses = []

@@ -156,16 +156,21 @@ class Sock:
 
 
 def failed(frames: list[str]) -> bool:
-    """An answer that is an error message or a refusal rather than the page's update."""
+    """An answer that is a refusal, an error message, a "slow down" or a redirect (to the
+    sign-in page) rather than the page's update."""
     for frame in frames:
-        if '_rx_state_":"' not in frame and "toast" not in frame:
-            continue
-        if "toast" in frame and ("went wrong" in frame or "isn't available" in frame):
+        lowered = frame.lower()
+        if "toast" in lowered and any(
+            words in lowered for words in ("went wrong", "isn't available", "slow down")
+        ):
             return True
-        body = json.loads(frame[len(f"42{NAMESPACE},") :])[1]
-        for values in (body.get("delta") or {}).values():
-            if values.get("error_rx_state_"):
-                return True
+        if "_redirect" in frame:
+            return True
+        if "error_rx_state_" in frame:
+            body = json.loads(frame[len(f"42{NAMESPACE},") :])[1]
+            for values in (body.get("delta") or {}).values():
+                if values.get("error_rx_state_"):
+                    return True
     return False
 
 

@@ -158,6 +158,17 @@ def test_generate_writes_a_firm_with_copy_on_postgresql(pg_url, tmp_path, monkey
         assert clients.get_client(session=session, actor=actor, client_id=allowed).id == allowed
         with pytest.raises(NotFound):
             clients.get_client(session=session, actor=actor, client_id=refused)
+        # Every foreign key of every table holds (COPY may have skipped the checks).
+        for table in SQLModel.metadata.sorted_tables:
+            for fk in table.foreign_keys:
+                orphans = session.execute(
+                    text(
+                        f"SELECT count(*) FROM {table.name} c WHERE c.{fk.parent.name} IS NOT "  # noqa: S608
+                        f"NULL AND NOT EXISTS (SELECT 1 FROM {fk.column.table.name} p WHERE "
+                        f"p.{fk.column.name} = c.{fk.parent.name})"
+                    )
+                ).scalar_one()
+                assert orphans == 0, (table.name, fk.parent.name)
         analyzed = session.execute(
             text("SELECT count(*) FROM pg_stats WHERE tablename = 'step'")
         ).scalar_one()
