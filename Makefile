@@ -14,7 +14,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup install migrate demo chromium postgres lint security clean
+.PHONY: run test setup install migrate demo chromium postgres lint security bench clean
 
 run: setup
 	$(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
@@ -24,6 +24,18 @@ test: setup chromium postgres
 
 security: setup chromium postgres
 	$(BIN)/pytest tests/security
+
+# Measured figures for issue 9 (never part of `make test`): generated firms at each scale on
+# SQLite and PostgreSQL, cached under data/bench/. WEBSOCKET=0 skips the event rows over real
+# websockets; BENCH_ARGS passes more options (see `python -m benchmarks --help`).
+SCALES ?= small,medium,large
+DATABASES ?= sqlite,postgresql
+WEBSOCKET ?= 1
+BENCH_ARGS ?=
+
+bench: setup postgres
+	$(BIN)/python -m benchmarks --scales $(SCALES) --databases $(DATABASES) \
+	  $(if $(filter 1,$(WEBSOCKET)),--websocket) $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
