@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import text, tuple_
+from sqlalchemy import func, text, tuple_
 from sqlmodel import select
 
 from models import Client, Document, Filing, Step
@@ -60,6 +60,12 @@ QUERIES = {
         .order_by(Client.name_key, Client.id)
         .limit(25)
     ),
+    "a client search": lambda: (
+        select(Client.id)
+        .where(clients.visible(STAFF), clients.search_matches("dental"))
+        .order_by(Client.name_key, Client.id)
+        .limit(25)
+    ),
     "my tasks": lambda: (
         select(Step, Filing, Client)
         .join(Filing, Filing.id == Step.filing_id)
@@ -74,6 +80,18 @@ def test_likely_duplicates_are_found_from_the_key_indexes(db_url):
     steps = plan(db_url, QUERIES["likely duplicate clients"]())
     used = " ".join(steps)
     assert "ix_client_firm_name_key" in used and "ix_client_firm_bn_key" in used, steps
+
+
+def test_a_client_search_is_counted_from_the_list_index_alone(db_url):
+    """20k clients in a firm: the count of matches reads index entries, never the rows."""
+    count = (
+        select(func.count())
+        .select_from(Client)
+        .where(clients.visible(STAFF), clients.search_matches("dental"))
+    )
+    assert plan(db_url, count) == [
+        "SEARCH client USING COVERING INDEX ix_client_firm_name_key (firm_id=?)"
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
