@@ -1,5 +1,5 @@
-"""What the app does for itself while it runs: planner statistics kept current, and the
-garbage collector tuned for a long-lived server."""
+"""What the app does for itself while it runs: planner statistics kept current, repeated
+refusals added to the audit log, and the garbage collector tuned for a long-lived server."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import asyncio
 import gc
 import logging
 
+from models import utcnow
 from portal.db import refresh_statistics
+from portal.services import refusal_log
+from portal.settings import get_settings
 
 log = logging.getLogger("portal.upkeep")
 
@@ -23,6 +26,23 @@ async def keep_statistics_current() -> None:
         except Exception:
             log.exception("refreshing the planner statistics failed; will try again")
         await asyncio.sleep(STATISTICS_EVERY_SECONDS)
+
+
+async def keep_refusal_counts() -> None:
+    """A lifespan task: add repeated refusals to their audit rows every couple of seconds
+    (PORTAL_AUDIT_FLUSH_MS), and once more when the app stops."""
+    try:
+        while True:
+            await asyncio.sleep(get_settings().audit_flush_ms / 1000)
+            try:
+                await asyncio.to_thread(refusal_log.flush, utcnow())
+            except Exception:
+                log.exception("adding repeated refusals to the audit log failed; kept for later")
+    finally:
+        try:
+            refusal_log.flush(utcnow())
+        except Exception:
+            log.exception("repeated refusals could not be added to the audit log at shutdown")
 
 
 def tune_garbage_collection() -> None:

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from portal.db import engine_for
 from portal.migrations import upgrade
+from portal.services import refusal_log
 from portal.settings import get_settings
 from tests.support import live
 
@@ -35,7 +36,9 @@ def db_url(template_db, tmp_path, monkeypatch) -> str:
     monkeypatch.setenv("PORTAL_DATABASE_URL", url)
     monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
+    refusal_log.forget()
     yield url
+    refusal_log.forget()
     engine_for(url).dispose()
     get_settings.cache_clear()
 
