@@ -42,20 +42,31 @@ class Client(SQLModel, table=True):
     version: int = Field(default=1)
 
 
+def _fold(text: str) -> str:
+    """Unicode's NFKC_Casefold: casefolding can undo normalisation, so it is normalised again."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text or "").casefold())
+
+
+def _nfc(key: str) -> str:
+    """Keys are stored in NFC like all text: taking out spaces can put a combining mark next
+    to a letter it now composes with."""
+    return unicodedata.normalize("NFC", key)
+
+
 def name_key(name: str) -> str:
     """A client's name as duplicates are found: case and spacing do not matter."""
-    return "".join(unicodedata.normalize("NFKC", name or "").casefold().split())[:200]
+    return _nfc("".join(_fold(name).split()))[:200]
 
 
 def bn_key(business_number: str) -> str:
     """A business number as duplicates are found: only its letters and digits count."""
-    return "".join(ch for ch in (business_number or "").upper() if ch.isalnum())[:40]
+    return _nfc("".join(ch for ch in (business_number or "").upper() if ch.isalnum()))[:40]
 
 
 def folded(text: str) -> str:
     """Text as the client search compares it: compatibility forms, case and runs of spaces
     do not matter (so full-width letters or "STRAẞE" are found as typed plainly)."""
-    return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
+    return _nfc(" ".join(_fold(text).split()))
 
 
 # Between the fields of a search key, so a search never matches across two fields; the

@@ -300,3 +300,22 @@ def test_keyset_pages_match_the_sorted_list(session, world):
     back = clients.list_clients(session=session, actor=staff, page=2, before=page.first)
     by_offset = clients.list_clients(session=session, actor=staff, page=2)
     assert [r.name for r in back.rows] == [r.name for r in by_offset.rows]
+
+
+def test_the_duplicate_and_search_keys_are_nfc_for_every_letter():
+    """Casefolding can leave text unnormalised (a letter and a combining mark); the keys are
+    stored like all text, in NFC."""
+    import unicodedata
+
+    from models.clients import name_key, search_key
+
+    odd = []
+    for code in range(0x80, 0x3400):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        # As every form hands text over: NFC (portal/services/inputs.py).
+        name = unicodedata.normalize("NFC", f"A{chr(code)}\u0301b")
+        for key in (name_key(name), search_key(name, name, name)):
+            if not unicodedata.is_normalized("NFC", key):
+                odd.append(hex(code))
+    assert odd == []
