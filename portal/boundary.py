@@ -124,6 +124,8 @@ class PortalBoundary(Middleware):
             return self._too_fast(cookie, ip, handler, event.name)
         resolution = resolve_cookie(cookie, ip)
         actor = resolution.actor
+        if actor is not None:
+            limiter.signed_in(rate_key)
         role = access.role_for(actor)
         allowed = access.event_allowed(role, handler)
         if progress:

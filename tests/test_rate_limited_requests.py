@@ -120,6 +120,25 @@ def test_signed_out_tabs_share_their_address_window(rates, session):
     assert send(FakeState(tab="tab-x", ip="198.51.100.8"), SessionState, "enter_page") is None
 
 
+def test_an_office_behind_one_address_is_not_held_back_but_forged_cookies_are(
+    rates, session, world
+):
+    """Thirty signed-in people behind one address, over its window: once each session has
+    been seen signed in, none of them is limited; made-up cookies from that address are."""
+    rates(PORTAL_RATE_LIMIT_EVENTS_ADDRESS="10/minute")
+    people = [FakeState(f"{SESSION_COOKIE}={open_session(session, world.bk1)}") for _ in range(30)]
+    first = [send(p, SessionState, "enter_page") for p in people[:10]]
+    later = [
+        send(p, TasksState, "sort_by", {"value": "due"}) for p in people[:10] for _ in range(3)
+    ]
+    assert first == [None] * 10 and later == [None] * 30
+    # The address window is used up by the first sight of the first ten sessions, so a new
+    # session's first event, and every made-up cookie, is counted there and refused.
+    assert says(send(people[10], SessionState, "enter_page"), TOO_FAST_MESSAGE)
+    forged = [FakeState(f"{SESSION_COOKIE}=made-up-{i}") for i in range(5)]
+    assert all(says(send(f, SessionState, "enter_page"), TOO_FAST_MESSAGE) for f in forged)
+
+
 def test_unknown_event_names_fold_into_one_row(rates, session, world):
     rates()
     bea = FakeState(f"{SESSION_COOKIE}={open_session(session, world.bk1)}")
