@@ -71,6 +71,7 @@ QUERIES = {
         .join(Filing, Filing.id == Step.filing_id)
         .join(Client, Client.id == Filing.client_id)
         .where(*tasks._mine(BOOKKEEPER))
+        .params(me=BOOKKEEPER.user_id)
         .limit(20)
     ),
 }
