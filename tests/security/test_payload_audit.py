@@ -62,6 +62,8 @@ def test_a_bookkeeper_walking_everywhere_receives_nothing_out_of_scope(
         log.attach(context)
         page = context.new_page()
         sign_in(page, BEA, BOOKKEEPER_PASSWORD)
+        # Signed in once My Tasks shows; going elsewhere sooner would race its redirect.
+        expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
         return page
 
     pages = 0
@@ -76,7 +78,6 @@ def test_a_bookkeeper_walking_everywhere_receives_nothing_out_of_scope(
 
     try:
         page = signed_in()
-        expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
         for option in page.get_by_label("Client").locator("option").all_inner_texts():
             page.get_by_label("Client").select_option(label=option)
         for sort in ("due_desc", "client", "due"):
