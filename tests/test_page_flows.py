@@ -289,3 +289,17 @@ def test_a_tick_updates_only_its_line_without_reloading_the_page(session, world)
     assert [e.is_done for e in state.step.checklist] == [True, False]
     assert state.step.checklist[0].done_by == "Bea Books" and state.step.checklist_done == 1
     assert len(statements) <= 2, statements
+
+
+def test_sorting_my_tasks_keeps_the_counters_and_choices_it_loaded(session, world):
+    from state.tasks import TasksState
+
+    as_user(session, world, world.bk1)
+    state = page_state(TasksState)
+    run_handler(state, "load")
+    loaded = (state.assigned, state.due_soon, state.overdue, list(state.client_options))
+    assert state.assigned > 0 and state.client_options
+    run_handler(state, "sort_by", value="client")
+    run_handler(state, "filter_status", value="done")
+    assert (state.assigned, state.due_soon, state.overdue, list(state.client_options)) == loaded
+    assert state.rows == [] and state.total == 0  # no done task: the list itself is read

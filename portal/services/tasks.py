@@ -54,6 +54,9 @@ class TaskList:
     total: int = 0
     page: int = 1
     pages: int = 1
+    # False when only the rows and the total were read (a sort, a page, a status filter):
+    # the counters and the client choices above are then not filled in.
+    counted: bool = True
 
 
 # The person's own steps on active filings; their id is bound when a statement runs.
@@ -104,6 +107,14 @@ _COUNTS = built(
         .where(visible, _ASSIGNED, _ACTIVE)
     )
 )
+_TOTAL = built(
+    lambda visible, *chosen: (
+        select(func.count())
+        .select_from(Step)
+        .join(Filing, Filing.id == Step.filing_id)
+        .where(visible, _ASSIGNED, _ACTIVE, *chosen)
+    )
+)
 _UNDATED = Step.due_date.is_(None)
 _ORDERS = {
     "due": (_UNDATED, Step.due_date, Step.id),
@@ -141,16 +152,21 @@ def my_tasks(
     sort: str = "due",
     page: int = 1,
     today: date | None = None,
+    counted: bool = True,
 ) -> TaskList:
     """Three statements, each built once per person and kind of view: the client filter's
-    choices, the counters with the filtered total, and one page of rows."""
+    choices, the counters with the filtered total, and one page of rows. Not `counted`, the
+    choices and counters are left out (a sort or a page changes neither), and the total is
+    counted alone."""
     today = today or date.today()
     if status and status not in {s.value for s in StepStatus}:
         raise Invalid("Choose a status from the list.")
     if sort not in SORTS:
         raise Invalid("Choose how to sort from the list.")
     visible = scope.step_visible(actor)
-    options = session.execute(_OPTIONS(visible), _params(actor)).all()
+    options = []
+    if counted or client_id:
+        options = session.execute(_OPTIONS(visible), _params(actor)).all()
     chosen, values = [], {}
     if status:
         chosen.append(_OF_STATUS)
@@ -161,10 +177,14 @@ def my_tasks(
             raise NotFound
         chosen.append(_OF_CLIENT)
         values["client_id"] = client_id
-    soon = today + timedelta(days=display.DUE_SOON_DAYS)
-    assigned, due_soon, overdue, total = session.execute(
-        _COUNTS(visible, *chosen), _params(actor, today=today, soon=soon, **values)
-    ).one()
+    assigned = due_soon = overdue = 0
+    if counted:
+        soon = today + timedelta(days=display.DUE_SOON_DAYS)
+        assigned, due_soon, overdue, total = session.execute(
+            _COUNTS(visible, *chosen), _params(actor, today=today, soon=soon, **values)
+        ).one()
+    else:
+        total = session.execute(_TOTAL(visible, *chosen), _params(actor, **values)).scalar_one()
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, page), pages)
     rows = session.execute(
@@ -194,6 +214,7 @@ def my_tasks(
         total=total,
         page=page,
         pages=pages,
+        counted=counted,
     )
 
 
