@@ -707,6 +707,7 @@ def measure(
         }
     finally:
         _stop(server)
+    out.setdefault("server", {})["gc_pauses_ms"] = _gc_pauses(log_path)
     out["database"], out["scale"] = dataset.database, dataset.scale
     out["machine"] = report.machine()
     out["mode"] = "embedded: one worker, in-process state"
@@ -716,6 +717,17 @@ def measure(
     for line in markdown({f"{dataset.database}-{dataset.scale}": out}):
         log(line)
     return out
+
+
+def _gc_pauses(log_path: Path) -> list[float]:
+    """The collections over 10 ms the server logged (portal/upkeep.py times every one)."""
+    import re
+
+    if not log_path.exists():
+        return []
+    pattern = r"garbage collection paused the worker for ([0-9.]+) ms"
+    found = re.findall(pattern, log_path.read_text())
+    return sorted((float(ms) for ms in found), reverse=True)
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -776,6 +788,13 @@ def markdown(runs: dict) -> list[str]:
                 f"| Server CPU during the {open_['sockets']}-socket load | every core in "
                 f"cluster mode | {phase.get('cores_busy', '?')} cores busy of "
                 f"{m.get('cpus', '?')} ({server.get('processes', '?')} server processes) |"
+            )
+        pauses = server.get("gc_pauses_ms")
+        if pauses is not None:
+            longest = f" (longest {pauses[0]:.1f} ms)" if pauses else ""
+            out.append(
+                f"| Garbage-collection pauses over 10 ms, the whole run | none in steady state | "
+                f"{len(pauses)}{longest}{_mark(not pauses)} |"
             )
         out += [
             f"| Server memory per socket | measured | "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 
 from models import utcnow
 from portal.db import refresh_statistics
@@ -45,6 +46,29 @@ async def keep_refusal_counts() -> None:
             log.exception("repeated refusals could not be added to the audit log at shutdown")
 
 
+# A collection longer than this is logged: it adds its whole length to the events waiting.
+GC_PAUSE_WARN_MS = 10.0
+_gc_started: dict[int, float] = {}
+
+
+def _time_collections(phase: str, info: dict) -> None:
+    generation = info.get("generation", -1)
+    if phase == "start":
+        _gc_started[generation] = time.perf_counter()
+        return
+    started = _gc_started.pop(generation, None)
+    if started is None:
+        return
+    pause_ms = (time.perf_counter() - started) * 1000
+    if pause_ms > GC_PAUSE_WARN_MS:
+        log.warning(
+            "garbage collection paused the worker for %.1f ms (generation %d, %d collected)",
+            pause_ms,
+            generation,
+            info.get("collected", 0),
+        )
+
+
 def tune_garbage_collection() -> None:
     """Move everything alive after start-up out of the collector's sight (gc.freeze) and
     collect the young generation less often, so full collections stop adding 50 ms pauses to
@@ -52,3 +76,5 @@ def tune_garbage_collection() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+    if _time_collections not in gc.callbacks:
+        gc.callbacks.append(_time_collections)
