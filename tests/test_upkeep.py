@@ -18,6 +18,7 @@ def test_a_long_collection_is_logged_and_a_short_one_is_not(caplog):
     upkeep._time_collections("stop", {"generation": 2, "collected": 41})
     [record] = caplog.records
     assert "generation 2, 41 collected" in record.getMessage()
+    assert "ms of it collecting" in record.getMessage()
     assert float(record.getMessage().split("for ")[1].split(" ms")[0]) >= 20
 
 
