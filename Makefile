@@ -30,7 +30,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test test-cluster cluster cluster-stop check-workers setup install migrate demo \
-	chromium postgres redis lint security clean
+	chromium postgres redis lint security bench clean
 
 run: check-workers setup
 	GRANIAN_WORKERS=$(WORKERS) \
@@ -68,6 +68,18 @@ test-cluster: setup chromium postgres redis
 
 security: setup chromium postgres
 	$(BIN)/pytest tests/security
+
+# Measured figures for issue 9 (never part of `make test`): generated firms at each scale on
+# SQLite and PostgreSQL, cached under data/bench/. WEBSOCKET=0 skips the event rows over real
+# websockets; BENCH_ARGS passes more options (see `python -m benchmarks --help`).
+SCALES ?= small,medium,large
+DATABASES ?= sqlite,postgresql
+WEBSOCKET ?= 1
+BENCH_ARGS ?=
+
+bench: setup postgres
+	$(BIN)/python -m benchmarks --scales $(SCALES) --databases $(DATABASES) \
+	  $(if $(filter 1,$(WEBSOCKET)),--websocket) $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -6,6 +6,8 @@ import os
 import reflex as rx
 from reflex_base.plugins.sitemap import SitemapPlugin
 
+from portal.settings import get_settings
+
 _port = int(os.environ.get("PORT", "3000"))
 _origins = [f"http://localhost:{_port}", f"http://127.0.0.1:{_port}"]
 _origins += [o.strip() for o in os.environ.get("PORTAL_ALLOWED_ORIGINS", "").split(",") if o]
@@ -20,11 +22,16 @@ if _workers.isdigit() and int(_workers) > 1 and not os.environ.get("REFLEX_REDIS
         "in Redis (see README.md, 'Deployment')."
     )
 
+# A tab's server-side state lives as long as a session may sit idle, and no longer: it holds
+# only what that tab may see, and nothing of it is useful once the session has ended.
+_idle_minutes = get_settings().session_idle_minutes
+
 config = rx.Config(
     app_name="portal",
     frontend_port=_port,
     backend_port=_port,
     telemetry_enabled=False,
+    redis_token_expiration=_idle_minutes * 60,
     show_built_with_reflex=False,
     # Only the app's own origin may call the API or open the event socket with cookies.
     cors_allowed_origins=_origins,

@@ -1,10 +1,15 @@
-"""The audit log: refusals, sign-ins and every change that grants or ends access."""
+"""The audit log: refusals, sign-ins and every change that grants or ends access.
+
+Refusals are folded: repeats by one actor (or, signed out, one address) of the same refusal
+within one minute add to the `count` of a single row, found by its `fold_key`, so a flood
+cannot grow the log without bound. Every other row has a count of 1 and no fold key.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from models.base import utcnow
@@ -16,6 +21,8 @@ class AuditEvent(SQLModel, table=True):
         Index("ix_audit_firm_at", "firm_id", "at"),
         Index("ix_audit_firm_actor_at", "firm_id", "actor_id", "at"),
         Index("ix_audit_firm_client_at", "firm_id", "client_id", "at"),
+        # NULL for rows that are never folded; unique among the rest.
+        Index("ux_audit_fold_key", "fold_key", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -31,3 +38,6 @@ class AuditEvent(SQLModel, table=True):
     client_id: int | None = Field(default=None)
     detail: str = Field(default="", max_length=1000)
     ip: str = Field(default="", max_length=64)
+    # How many times this happened: above 1 only for a folded refusal.
+    count: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
+    fold_key: str | None = Field(default=None, max_length=64)

@@ -71,8 +71,9 @@ def audit_page() -> rx.Component:
                             rx.table.cell(
                                 rx.cond(
                                     r.outcome == "refused",
-                                    rx.badge("Refused", color_scheme="red"),
-                                    rx.badge("OK", color_scheme="green"),
+                                    # Repeats folded into one row show their count.
+                                    rx.badge(r.outcome_label, color_scheme="red"),
+                                    rx.badge(r.outcome_label, color_scheme="green"),
                                 )
                             ),
                             rx.table.cell(r.target),

@@ -60,6 +60,11 @@ DENIED_TO_ALL = _union(
 )
 
 
+# Handlers a browser calls many times a second by design (an upload's progress reports). The
+# rate limits count them in a window of their own once the role may call them at all.
+PROGRESS_EVENTS = frozenset({"state.client.ClientState.upload_progress"})
+
+
 def denied_to_all(handler: str) -> bool:
     return handler in DENIED_TO_ALL or handler.endswith(".setvar")
 

@@ -2,10 +2,12 @@
 
 Before any handler runs, the middleware re-reads the acting user from the server-side session
 named by the connection's cookie, derives the role, and refuses any event that is not on that
-role's allowlist in `portal.access`. On page loads it also applies the route allowlist. Every
-refusal is written to the audit log. The acting user is then published for the handler
-through `portal.auth.set_acting`, so handlers never trust anything the browser says about who
-is acting.
+role's allowlist in `portal.access`. Before that, it counts the event against the session's
+and the address's rate limits (`portal.ratelimit`): over the limit, the event does nothing and
+the person is asked to slow down. On page loads it also applies the route allowlist. Every
+refusal is written to the audit log, repeats folded into one row per actor, what and minute.
+The acting user is then published for the handler through `portal.auth.set_acting`, so
+handlers never trust anything the browser says about who is acting.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from reflex.state import BaseState, State, StateUpdate
 from reflex_base.constants import RouteVar
 from reflex_base.event import Event
 
-from portal import access, auth
+from portal import access, auth, ratelimit
 from portal.db import unit_of_work
 from portal.services import audit, sessions
 from portal.services.sessions import Resolution, SessionProblem
@@ -27,6 +29,9 @@ from portal.services.sessions import Resolution, SessionProblem
 log = logging.getLogger("portal.boundary")
 
 REFUSED_MESSAGE = "That action isn't available to you."
+TOO_FAST_MESSAGE = ratelimit.TOO_FAST_MESSAGE
+# What a refused event that names no handler is folded under in the audit log.
+UNKNOWN_EVENT = "unknown event"
 
 
 def handler_key(event_name: str) -> str | None:
@@ -61,21 +66,47 @@ def resolve_cookie(cookie_header: str, ip: str) -> Resolution:
         return Resolution(None, SessionProblem.INVALID)
 
 
-def record_refusal(*, actor: auth.Actor | None, what: str, ip: str, kind: str) -> None:
+def record_refusal(
+    *,
+    actor: auth.Actor | None,
+    what: str,
+    ip: str,
+    kind: str,
+    action: str = "refused",
+    fold_on: str | None = None,
+) -> None:
+    """Audit a refusal in its own unit of work; repeats within a minute fold into one row."""
     try:
         with unit_of_work() as session:
-            audit.record(
+            audit.record_refusal(
                 session=session,
                 actor=actor,
-                actor_label="" if actor else "signed out",
-                action="refused",
-                outcome="refused",
+                action=action,
                 target_type=kind,
                 detail=what,
                 ip=ip,
+                fold_on=fold_on,
             )
     except Exception:
         log.exception("could not write the refusal of %s to the audit log", what)
+
+
+def record_too_fast(
+    *, cookie: str, ip: str, what: str, kind: str, fold_on: str | None = None
+) -> None:
+    """Audit a rate-limited request, under whoever its session names (signed out: its
+    address). Folded, so a flood adds one row a minute, however fast it comes."""
+    actor = resolve_cookie(cookie, ip).actor
+    record_refusal(actor=actor, what=what, ip=ip, kind=kind, action="rate_limited", fold_on=fold_on)
+
+
+def event_session_key(cookie_header: str, router_data: dict) -> str:
+    """Whose event window an event counts in: the session the cookie names, or, with no
+    cookie, the browser tab (the address's window catches a script that opens many)."""
+    key = ratelimit.session_key(auth.read_cookie(cookie_header))
+    if key is not None:
+        return key
+    return "tab " + str(router_data.get(RouteVar.CLIENT_TOKEN, ""))[:64]
 
 
 @dataclass
@@ -90,12 +121,31 @@ class PortalBoundary(Middleware):
         router_data = state.router_data or {}
         ip = str(router_data.get(RouteVar.CLIENT_IP, ""))
         cookie = (router_data.get(RouteVar.HEADERS) or {}).get("cookie", "")
+        handler = handler_key(event.name)
+        limiter = ratelimit.get_limiter()
+        rate_key = event_session_key(cookie, router_data)
+        # Progress reports are counted once the role is known (below); everything else
+        # before the session is even looked up.
+        progress = handler in access.PROGRESS_EVENTS
+        if not progress and not (await limiter.event(rate_key, ip)).allowed:
+            return self._too_fast(cookie, ip, handler, event.name)
         resolution = resolve_cookie(cookie, ip)
         actor = resolution.actor
         role = access.role_for(actor)
-        handler = handler_key(event.name)
-        if not access.event_allowed(role, handler):
-            record_refusal(actor=actor, what=handler or event.name[:200], ip=ip, kind="event")
+        allowed = access.event_allowed(role, handler)
+        if progress:
+            verdict = await (limiter.progress(rate_key) if allowed else limiter.event(rate_key, ip))
+            if not verdict.allowed:
+                # A lost progress report only makes the bar lag: no message for it.
+                return self._too_fast(cookie, ip, handler, event.name, quiet=allowed)
+        if not allowed:
+            record_refusal(
+                actor=actor,
+                what=handler or event.name[:200],
+                ip=ip,
+                kind="event",
+                fold_on=handler or UNKNOWN_EVENT,
+            )
             if actor is None:
                 target = access.login_url(reason=problem_reason(resolution.problem))
                 return StateUpdate(events=Event.from_event_type(rx.redirect(target)))
@@ -109,6 +159,22 @@ class PortalBoundary(Middleware):
         elif handler == access.ON_LOAD_INTERNAL:
             return await self._guard_page(state, role, resolution, ip)
         return None
+
+    @staticmethod
+    def _too_fast(
+        cookie: str, ip: str, handler: str | None, name: str, *, quiet: bool = False
+    ) -> StateUpdate:
+        """Over the limit: no handler runs and nothing changes; the person is told to wait."""
+        record_too_fast(
+            cookie=cookie,
+            ip=ip,
+            what=handler or name[:200],
+            kind="event",
+            fold_on=handler or UNKNOWN_EVENT,
+        )
+        if quiet:
+            return StateUpdate()
+        return StateUpdate(events=Event.from_event_type(rx.toast.error(TOO_FAST_MESSAGE)))
 
     async def _guard_page(
         self, state: BaseState, role: access.Role, resolution: Resolution, ip: str

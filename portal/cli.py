@@ -1,4 +1,5 @@
-"""The `portal` command: migrate the database, load the demo data, import emails."""
+"""The `portal` command: migrate the database, load the demo data, import emails, and
+generate a large firm for measuring."""
 
 from __future__ import annotations
 
@@ -69,6 +70,22 @@ def _import_eml(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate(args: argparse.Namespace) -> int:
+    """A generated firm beside whatever the database holds (see portal/generate.py)."""
+    from portal import generate
+    from portal.db import engine_for
+    from portal.settings import get_settings
+
+    url = args.database_url or get_settings().database_url
+    migrations.upgrade(url)
+    result = generate.generate(
+        engine_for(url), args.scale, seed=args.seed, progress=not args.no_progress
+    )
+    for line in generate.report(result):
+        print(line)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +101,26 @@ def build_parser() -> argparse.ArgumentParser:
     eml_cmd.add_argument("--client-id", type=int, required=True, help="the client's id")
     eml_cmd.add_argument("files", nargs="+", metavar="FILE", help=".eml files to import")
     eml_cmd.set_defaults(run=_import_eml)
+    gen_cmd = commands.add_parser(
+        "generate",
+        help="add a generated firm of the given size (for benchmarks)",
+        description="Add one generated firm (staff, bookkeepers, clients, filings, steps, "
+        "checklists, time, comments, documents, emails) to the database, migrating it first. "
+        "Document files go to PORTAL_DOCUMENT_DIR. Prints the firm id and sign-in accounts.",
+    )
+    gen_cmd.add_argument(
+        "--scale",
+        choices=("small", "medium", "large"),
+        required=True,
+        help="small: 1k steps; medium: 100k steps; large: 1M steps, 20k clients, "
+        "200k filings, 500 bookkeepers, 200 staff",
+    )
+    gen_cmd.add_argument(
+        "--database-url", default="", help="a SQLAlchemy URL (default: PORTAL_DATABASE_URL)"
+    )
+    gen_cmd.add_argument("--seed", type=int, default=1, help="the same seed makes the same firm")
+    gen_cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
+    gen_cmd.set_defaults(run=_generate)
     return parser
 
 

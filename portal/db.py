@@ -66,3 +66,18 @@ def serialize_on(session: Session, key: str) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+
+def refresh_statistics(engine: Engine | None = None) -> None:
+    """Give the query planner current statistics about the tables, so it picks the indexes
+    the rule is written for (without them SQLite walks every step a bookkeeper holds). On
+    SQLite a sampled ANALYZE (fast at any size); on PostgreSQL a plain ANALYZE, which
+    autovacuum then keeps current."""
+    engine = engine or get_engine()
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            conn.exec_driver_sql("ANALYZE")
+        elif conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE")
+        conn.commit()

@@ -4,7 +4,10 @@ Reflex events travel over a websocket and cannot set an HttpOnly cookie, so a su
 sign-in hands the browser a one-time code that it exchanges here for the session cookie.
 The guard wraps the whole ASGI app: it refuses cross-site websocket and form requests,
 never serves Reflex's public upload folder, lets only staff reach the upload endpoint, and
-applies the route allowlist to pages loaded directly, before any HTML is sent.
+applies the route allowlist to pages loaded directly, before any HTML is sent. Pages, the
+document routes, the sign-in handoff, sign-out and uploads count against the session's and
+the address's HTTP rate limits (`portal.ratelimit`) first: over them, the answer is a 429
+with Retry-After, and the refusal is audited, folded into one row per actor, what and minute.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal import access, auth, routes
-from portal.boundary import problem_reason, record_refusal, resolve_cookie
+from portal import access, auth, ratelimit, routes
+from portal.boundary import problem_reason, record_refusal, record_too_fast, resolve_cookie
 from portal.db import unit_of_work
 from portal.services import documents, inputs, sessions
 from portal.services.errors import Invalid, NotFound
@@ -44,6 +47,29 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy", b"frame-ancestors 'none'; object-src 'none'; base-uri 'self'"),
 ]
+
+
+# A refusal reads the request body before it answers, so a client that is still sending gets
+# the answer instead of a reset connection. Past this much it stops reading and closes.
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+async def drain(receive: Receive, limit: int = DRAIN_LIMIT_BYTES) -> None:
+    """Read and discard the rest of a request's body (up to `limit` bytes)."""
+    total = 0
+    while total <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        total += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
+async def _refuse(request: Request, response: Response) -> Response:
+    """A route's refusal, sent once the request's body has been read."""
+    await drain(request.receive)
+    return response
 
 
 def _client_ip(scope: Scope) -> str:
@@ -90,7 +116,7 @@ def cleared_cookie() -> str:
 
 async def redeem_session(request: Request) -> Response:
     if not same_origin(request.scope):
-        return PlainTextResponse("Forbidden", status_code=403)
+        return await _refuse(request, PlainTextResponse("Forbidden", status_code=403))
     form = await request.form()
     code = str(form.get("code") or "")
     with unit_of_work() as session:
@@ -105,7 +131,7 @@ async def redeem_session(request: Request) -> Response:
 
 async def sign_out(request: Request) -> Response:
     if not same_origin(request.scope):
-        return PlainTextResponse("Forbidden", status_code=403)
+        return await _refuse(request, PlainTextResponse("Forbidden", status_code=403))
     resolution = resolve_cookie(request.headers.get("cookie", ""), _client_ip(request.scope))
     if resolution.actor is not None:
         with unit_of_work() as session:
@@ -255,6 +281,39 @@ def routes_app(extra: list[Route] | None = None) -> Starlette:
     return Starlette(routes=[*http_routes(), *(extra or [])])
 
 
+TOO_FAST_BODY = (ratelimit.TOO_FAST_MESSAGE + "\n").encode()
+
+
+def rate_limited_as(path: str, method: str, page_route: str | None) -> str | None:
+    """What a request counts as for the HTTP rate limits (and the audit log), or None for
+    what they leave alone: scripts, styles and images, and the event socket."""
+    if path == "/_upload" or path.startswith("/_upload/"):
+        return "upload"
+    bare = path.rstrip("/")
+    if bare == routes.AUTH_SESSION:
+        return "sign-in handoff"
+    if bare == routes.AUTH_SIGN_OUT:
+        return "sign-out"
+    if path.startswith("/documents/"):
+        return "document view" if bare.endswith("/view") else "document download"
+    if page_route is not None and method in ("GET", "HEAD"):
+        return f"page {access.normalize_route(page_route)}"
+    return None
+
+
+async def _drain(receive: Receive, limit: int) -> None:
+    """Read (and drop) a request's body before answering it, up to `limit` bytes: answering
+    with the body unread lets the connection be reset under the client's feet."""
+    seen = 0
+    while seen <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        seen += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 class HttpGuard:
     """ASGI middleware around the whole app. `page_route` maps a URL path to its page route
     (None for anything that is not a page: assets, API routes)."""
@@ -278,17 +337,47 @@ class HttpGuard:
 
         path = scope.get("path", "")
         method = scope.get("method", "GET")
-        if path == "/_upload" or path.startswith("/_upload/"):
-            if method != "POST" or not self._staff_may_upload(scope):
-                await self._not_found(scope, receive, send)
+        is_upload = path == "/_upload" or path.startswith("/_upload/")
+        route = None if is_upload else self.page_route(path)
+        limited = rate_limited_as(path, method, route)
+        if limited is not None:
+            verdict = await ratelimit.get_limiter().http(
+                ratelimit.session_key(auth.read_cookie(_header(scope, b"cookie"))),
+                _client_ip(scope),
+            )
+            if not verdict.allowed:
+                await self._too_fast(scope, receive, send, limited, verdict.retry_after)
                 return
-        elif method in ("GET", "HEAD"):
-            route = self.page_route(path)
-            if route is not None:
-                handled = await self._guard_page(scope, receive, send, route, path)
-                if handled:
-                    return
+        if is_upload:
+            if method != "POST" or not self._staff_may_upload(scope):
+                await drain(receive)
+                await self._not_found(scope, _no_body, send)
+                return
+        elif method in ("GET", "HEAD") and route is not None:
+            handled = await self._guard_page(scope, receive, send, route, path)
+            if handled:
+                return
         await self.app(scope, receive, _with_headers(send))
+
+    async def _too_fast(
+        self, scope: Scope, receive: Receive, send: Send, what: str, retry_after: int
+    ) -> None:
+        """429, with Retry-After and one short line; nothing behind the guard runs."""
+        await run_in_threadpool(
+            record_too_fast,
+            cookie=_header(scope, b"cookie"),
+            ip=_client_ip(scope),
+            what=what,
+            kind="http",
+        )
+        await _drain(receive, get_settings().max_upload_bytes + 1024 * 1024)
+        response = Response(
+            TOO_FAST_BODY,
+            status_code=429,
+            media_type="text/plain",
+            headers={"retry-after": str(retry_after), "cache-control": "no-store"},
+        )
+        await response(scope, receive, _with_headers(send))
 
     def _staff_may_upload(self, scope: Scope) -> bool:
         if not same_origin(scope):
@@ -338,6 +427,11 @@ class HttpGuard:
         scope["raw_path"] = b"/404"
         scope["method"] = "GET" if scope.get("method") != "HEAD" else "HEAD"
         await self.app(scope, receive, _with_headers(send, force_status=404))
+
+
+async def _no_body() -> dict:
+    """The request as the refused route's handler sees it: its body was read already."""
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 def _with_headers(send: Send, *, clear_cookie: bool = False, force_status: int | None = None):

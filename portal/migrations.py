@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
+from portal.db import engine_for, refresh_statistics
 from portal.settings import PROJECT_ROOT, get_settings
 
 
@@ -17,3 +18,4 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 def upgrade(database_url: str | None = None) -> None:
     command.upgrade(alembic_config(database_url), "head")
+    refresh_statistics(engine_for(database_url or get_settings().database_url))

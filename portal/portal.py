@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from pages.registry import NOT_FOUND, PAGES
-from portal import routes
+from portal import routes, upkeep
 from portal.boundary import PortalBoundary
 from portal.http import HttpGuard, routes_app
 from state.calls import on_unexpected
@@ -77,6 +77,7 @@ app = rx.App(
     backend_exception_handler=on_unexpected,
 )
 app.add_middleware(PortalBoundary(page_root=SessionState))
+app.register_lifespan_task(upkeep.keep_statistics_current)
 
 for page in (*PAGES, NOT_FOUND):
     app.add_page(
@@ -85,3 +86,5 @@ for page in (*PAGES, NOT_FOUND):
         title=f"{page.title} · Bookkeeper Portal",
         on_load=[SessionState.enter_page, *page.on_load],
     )
+
+upkeep.tune_garbage_collection()

@@ -26,6 +26,32 @@ def _int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def _rate(name: str, default: str) -> str:
+    """A rate limit in the `limits` package's notation ("600/minute;120/10 seconds"), or ""
+    when the variable says "off"."""
+    raw = os.environ.get(name, "").strip() or default
+    if raw.lower() in {"off", "0", "none"}:
+        return ""
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a rate such as '600/minute', not {raw!r}") from exc
+    return raw
+
+
+def _rate_storage() -> str:
+    """Where rate-limit counters live: memory for one worker, Redis when workers share one."""
+    raw = os.environ.get("PORTAL_RATE_LIMIT_STORAGE", "").strip()
+    raw = raw or os.environ.get("REFLEX_REDIS_URL", "").strip() or "memory://"
+    if raw.split("://", 1)[0] not in {"memory", "redis", "rediss", "redis+unix"}:
+        raise ValueError(
+            f"PORTAL_RATE_LIMIT_STORAGE must be memory:// or a redis:// URL, not {raw!r}"
+        )
+    return raw
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name, "").strip().lower()
     if not raw:
@@ -52,6 +78,13 @@ class Settings:
     mail_from: str
     # Origins besides the app's own host that may open the websocket (a proxy's public URL).
     allowed_origins: frozenset[str]
+    # Rate limits ("" = off), in the `limits` package's notation, and where they are counted.
+    rate_limit_storage: str = "memory://"
+    rate_events_session: str = ""
+    rate_events_address: str = ""
+    rate_progress_session: str = ""
+    rate_http_session: str = ""
+    rate_http_address: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -80,4 +113,10 @@ def get_settings() -> Settings:
             for o in os.environ.get("PORTAL_ALLOWED_ORIGINS", "").split(",")
             if o.strip()
         ),
+        rate_limit_storage=_rate_storage(),
+        rate_events_session=_rate("PORTAL_RATE_LIMIT_EVENTS_SESSION", "600/minute;120/10 seconds"),
+        rate_events_address=_rate("PORTAL_RATE_LIMIT_EVENTS_ADDRESS", "6000/minute"),
+        rate_progress_session=_rate("PORTAL_RATE_LIMIT_PROGRESS_SESSION", "3000/minute"),
+        rate_http_session=_rate("PORTAL_RATE_LIMIT_HTTP_SESSION", "300/minute;60/10 seconds"),
+        rate_http_address=_rate("PORTAL_RATE_LIMIT_HTTP_ADDRESS", "3000/minute"),
     )

@@ -15,6 +15,9 @@ class ClientsState(PagedMixin, SessionState):
     rows: list[ClientRow] = []
     search: str = ""
     adding: bool = False
+    # Where the page shown starts and ends, to read the next or previous page from the index.
+    _first: tuple[str, int] | None = None
+    _last: tuple[str, int] | None = None
 
     @rx.event
     def load(self):
@@ -22,16 +25,24 @@ class ClientsState(PagedMixin, SessionState):
         self._fetch(1)
 
     def _fetch(self, page: int) -> None:
-        result = self._load(clients.list_clients, search=self.search, page=page)
+        cursor = {}
+        if page == self.page + 1 and self._last is not None:
+            cursor = {"after": self._last}
+        elif page == self.page - 1 and self._first is not None and page > 1:
+            cursor = {"before": self._first}
+        result = self._load(clients.list_clients, search=self.search, page=page, **cursor)
         if result is None:
             return
         self.error = ""
         self.rows = result.rows
+        self._first, self._last = result.first, result.last
         self._paged(result)
 
     @rx.event
     def find(self, form: dict):
         self.search = str(form.get("q") or "")[:100]
+        self._first = self._last = None
+        self.page = 1
         self._fetch(1)
 
     @rx.event

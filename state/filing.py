@@ -66,6 +66,11 @@ class FilingState(StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
     def _refresh(self) -> None:
         self._show(call(workspace.filing_page, filing_id=self._filing_id))
 
+    def _show_tick(self, tick: steps.Tick) -> None:
+        self.steps = [
+            steps.with_tick(step, tick) if step.id == tick.step_id else step for step in self.steps
+        ]
+
     def _editor_values(self, editor: str) -> dict[str, Any]:
         if editor == FILING_EDITOR:
             return filings.edit_values(self.filing)

@@ -139,12 +139,14 @@ class PageMixin(rx.State, mixin=True):
         success: str = "",
         typed: Mapping[str, Any] | None = None,
         editor: str = "",
+        shown: Callable[[Any], None] | None = None,
         **kwargs: Any,
     ) -> Once | None:
         """Run one change as the acting user, then refresh. A refusal becomes a message and
         changes nothing; a record that is no longer reachable ends the page. With a token,
-        a repeat of a submission already handled runs nothing and changes no message."""
-        return self._settle(attempt(fn, token, kwargs), success, typed, editor)
+        a repeat of a submission already handled runs nothing and changes no message. With
+        `shown`, the page updates only what the change returned instead of reloading."""
+        return self._settle(attempt(fn, token, kwargs), success, typed, editor, shown)
 
     async def _act_async(
         self,
@@ -192,7 +194,12 @@ class PageMixin(rx.State, mixin=True):
         )
 
     def _settle(
-        self, outcome: Attempt, success: str, typed: Mapping[str, Any] | None, editor: str
+        self,
+        outcome: Attempt,
+        success: str,
+        typed: Mapping[str, Any] | None,
+        editor: str,
+        shown: Callable[[Any], None] | None = None,
     ) -> Once | None:
         self._rotate_token()
         if outcome.error is None:
@@ -203,7 +210,10 @@ class PageMixin(rx.State, mixin=True):
                 self.notice = success
                 if editor:
                     self._close_editor(editor)
-                self._refresh_after(typed)
+                if shown is not None:
+                    shown(done.result)
+                else:
+                    self._refresh_after(typed)
             return done
         exc = outcome.error
         self.confirm_duplicate = isinstance(exc, Duplicate)

@@ -54,8 +54,12 @@ class StepWorkMixin(PageMixin, mixin=True):
 
     @rx.event
     def tick(self, item_id: int, done: bool):
+        """The hottest event there is: only the ticked line changes on the page."""
         if (iid := self._id(item_id)) is not None:
-            self._act(steps.set_checklist_item, item_id=iid, done=bool(done))
+            self._act(steps.set_checklist_item, item_id=iid, done=bool(done), shown=self._show_tick)
+
+    def _show_tick(self, tick: steps.Tick) -> None:
+        """Each page puts the ticked item into the step it shows."""
 
     @rx.event
     def log_time(self, form: dict):

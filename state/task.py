@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal.services import discussion, tasks, workspace
+from portal.services import discussion, steps, tasks, workspace
 from portal.services.clients import ClientInfo
 from portal.services.discussion import PostView
 from portal.services.errors import ServiceError
@@ -45,6 +45,10 @@ class TaskState(StepWorkMixin, SessionState):
 
     def _refresh(self) -> None:
         self._show(call(workspace.task_page, step_id=self._step_id))
+
+    def _show_tick(self, tick: steps.Tick) -> None:
+        if tick.step_id == self.step.id:
+            self.step = steps.with_tick(self.step, tick)
 
     def _ended_reason(self) -> str:
         if not self._step_id:

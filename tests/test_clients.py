@@ -239,3 +239,24 @@ def test_renaming_into_another_client_is_refused_until_confirmed(session, world)
         form={**seen, "phone": "416-555-0000"},
         seen=seen,
     )
+
+
+def test_keyset_pages_match_the_sorted_list(session, world):
+    staff = world.actor(session, world.staff)
+    for n in range(60):
+        make_client(session, world.firm, f"Client {n:02d}")
+    session.commit()
+    everyone = []
+    page = clients.list_clients(session=session, actor=staff)
+    while True:
+        everyone += [r.name for r in page.rows]
+        if page.page >= page.pages:
+            break
+        page = clients.list_clients(
+            session=session, actor=staff, page=page.page + 1, after=page.last
+        )
+    expected = sorted(everyone, key=lambda name: ("".join(name.casefold().split()), name))
+    assert everyone == expected and len(everyone) == 62
+    back = clients.list_clients(session=session, actor=staff, page=2, before=page.first)
+    by_offset = clients.list_clients(session=session, actor=staff, page=2)
+    assert [r.name for r in back.rows] == [r.name for r in by_offset.rows]

@@ -266,3 +266,26 @@ def test_a_reload_after_a_conflict_keeps_every_entry_the_person_changed(session,
     run_handler(state, "reload_editor")
     assert state.filing.due_iso == seen["due_date"]  # nobody else changed it: still as it was
     assert state.mine == {"period": "Q3 2026", "due_date": "2031-03-31"}
+
+
+def test_a_tick_updates_only_its_line_without_reloading_the_page(session, world):
+    """The hottest event: one scoped load and one write, then the page changes one line."""
+    from sqlalchemy import event
+
+    from portal.db import get_engine
+
+    state = task_page(session, world)
+    item = state.step.checklist[0]
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(get_engine(), "before_cursor_execute", count)
+    try:
+        run_handler(state, "tick", item_id=item.id, done=True)
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", count)
+    assert [e.is_done for e in state.step.checklist] == [True, False]
+    assert state.step.checklist[0].done_by == "Bea Books" and state.step.checklist_done == 1
+    assert len(statements) <= 2, statements

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, text
+from sqlalchemy import func, text, tuple_
 from sqlmodel import Session, select
 
 from models import Client, Document, Filing, Firm, Step
@@ -13,6 +13,15 @@ from portal.auth import Actor
 from portal.db import engine_for
 from portal.services import clients, scope, tasks
 
+STAFF = Actor(
+    user_id=2,
+    firm_id=1,
+    role="staff",
+    name="s",
+    email="s@x.example",
+    session_id=1,
+    must_change_password=False,
+)
 BOOKKEEPER = Actor(
     user_id=5,
     firm_id=1,
@@ -98,6 +107,15 @@ QUERIES = {
     "likely duplicate clients": lambda: clients.duplicates_query(
         BOOKKEEPER,
         clients.parse_client({"name": "Maple Leaf", "business_number": "123456789RT0001"}),
+    ),
+    "a deep page of the client list": lambda: (
+        select(Client.id)
+        .where(
+            clients.visible(STAFF),
+            tuple_(Client.name_key, Client.id) > tuple_("m", 5),
+        )
+        .order_by(Client.name_key, Client.id)
+        .limit(25)
     ),
     "my tasks": lambda: (
         select(Step, Filing, Client)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from models import AuditEvent, Client, User, utcnow
@@ -56,6 +58,86 @@ def record(
     return event
 
 
+def record_refusal(
+    *,
+    session: Session,
+    actor: Actor | None,
+    detail: str,
+    action: str = "refused",
+    target_type: str = "",
+    target_id: int | None = None,
+    ip: str = "",
+    fold_on: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Record a refusal, folded: the same refusal of the same actor (signed out: the same
+    address) within the same minute adds one to a single row's count instead of adding a row.
+
+    What folds together is the action, the kind of target and `fold_on` (the detail unless
+    told otherwise); the row keeps the first occurrence's detail and target. The write is one
+    INSERT .. ON CONFLICT DO UPDATE on the row's fold key, atomic on SQLite and PostgreSQL,
+    so concurrent workers and threads add up without losing a count or doubling a row.
+    """
+    at = at or utcnow()
+    firm_id = actor.firm_id if actor is not None else None
+    ip = text.escaped(ip or (actor.ip if actor is not None else ""))[:64]
+    detail = text.escaped(detail)[:1000]
+    who = f"user {actor.user_id}" if actor is not None else f"address {ip}"
+    fold_key = hashlib.sha256(
+        "\x1f".join(
+            (
+                action,
+                str(firm_id),
+                who,
+                target_type,
+                detail if fold_on is None else text.escaped(fold_on)[:1000],
+                at.strftime("%Y-%m-%dT%H:%M"),
+            )
+        ).encode()
+    ).hexdigest()
+    values = {
+        "firm_id": firm_id,
+        "at": at,
+        "actor_id": actor.user_id if actor is not None else None,
+        "actor_label": text.escaped(actor.email if actor is not None else "signed out")[:254],
+        "action": action[:60],
+        "outcome": "refused",
+        "target_type": target_type[:30],
+        "target_id": target_id,
+        "client_id": None,
+        "detail": detail,
+        "ip": ip,
+        "count": 1,
+        "fold_key": fold_key,
+    }
+    statement = _fold_statement(session.get_bind().dialect.name)
+    if statement is None:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        session.add(AuditEvent(**values))
+        return
+    session.exec(statement, params=values)
+
+
+_FOLD_STATEMENTS: dict[str, object] = {}
+
+
+def _fold_statement(dialect: str):
+    """INSERT .. ON CONFLICT (fold_key) DO UPDATE SET count = count + 1, built once."""
+    if dialect not in _FOLD_STATEMENTS:
+        insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
+        if insert is None:
+            return None
+        table = AuditEvent.__table__
+        columns = [c.name for c in table.columns if c.name != "id"]
+        _FOLD_STATEMENTS[dialect] = (
+            insert(table)
+            .values({name: bindparam(name) for name in columns})
+            .on_conflict_do_update(
+                index_elements=[table.c.fold_key], set_={"count": table.c["count"] + 1}
+            )
+        )
+    return _FOLD_STATEMENTS[dialect]
+
+
 PAGE_SIZE = 50
 
 
@@ -70,6 +152,10 @@ class AuditRow:
     client_name: str = ""
     detail: str = ""
     ip: str = ""
+    # How many times it happened: above 1 for repeated refusals folded into one row.
+    count: int = 1
+    # "Refused", "Refused ×37" or "OK", as the page shows it.  # noqa: RUF003
+    outcome_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +172,11 @@ class AuditPage:
     pages: int = 1
     people: list[FilterOption] = field(default_factory=list)
     clients: list[FilterOption] = field(default_factory=list)
+
+
+def outcome_label(outcome: str, count: int) -> str:
+    label = "Refused" if outcome == "refused" else "OK"
+    return f"{label} \u00d7{count}" if count > 1 else label
 
 
 def list_events(
@@ -133,6 +224,8 @@ def list_events(
                 client_name=client_names.get(e.client_id, ""),
                 detail=e.detail,
                 ip=e.ip,
+                count=e.count,
+                outcome_label=outcome_label(e.outcome, e.count),
             )
             for e in events
         ],

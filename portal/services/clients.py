@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_, tuple_
 from sqlmodel import Session, select
 
 from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus
@@ -16,6 +16,7 @@ from portal import routes
 from portal.auth import Actor
 from portal.services import audit, display, inputs, scope, versioned
 from portal.services.errors import Duplicate, NotFound
+from portal.services.statements import built
 
 PAGE_SIZE = 25
 
@@ -36,6 +37,9 @@ class ClientPage:
     total: int = 0
     page: int = 1
     pages: int = 1
+    # The cursors of the first and last rows, to page on from here.
+    first: tuple[str, int] | None = None
+    last: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,9 +112,12 @@ def visible(actor: Actor):
     return scope.client_id_visible(actor, Client.id, Client.firm_id)
 
 
+_LOAD = built(lambda rule: select(Client).where(Client.id == bindparam("client_id"), rule))
+
+
 def load(session: Session, actor: Actor, client_id: int) -> Client:
     """The one way a client row is loaded: through the scope rule, or not at all."""
-    client = session.exec(select(Client).where(Client.id == client_id, visible(actor))).first()
+    client = session.exec(_LOAD(visible(actor)), params={"client_id": client_id}).first()
     if client is None:
         raise NotFound
     return client
@@ -121,8 +128,24 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def list_clients(*, session: Session, actor: Actor, search: str = "", page: int = 1) -> ClientPage:
-    """The full client list, for staff only: bookkeepers have no client list at all."""
+# Where a page of the client list starts or ends: (name key, id), the list's sort order.
+Cursor = tuple[str, int]
+
+
+def list_clients(
+    *,
+    session: Session,
+    actor: Actor,
+    search: str = "",
+    page: int = 1,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+) -> ClientPage:
+    """The full client list, for staff only: bookkeepers have no client list at all.
+
+    Sorted by name (case and spacing aside) from the firm's name-key index, and paged by
+    keyset: the page after `after`, or the page before `before`, is read straight from the
+    index however deep it is. Without a cursor, `page` counts from the start."""
     scope.require_staff(actor)
     term = inputs.line(search, label="Search", max_length=100)
     conditions = [visible(actor)]
@@ -138,35 +161,48 @@ def list_clients(*, session: Session, actor: Actor, search: str = "", page: int 
     total = session.exec(select(func.count()).select_from(Client).where(*conditions)).one()
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, page), pages)
+    # Counted per listed client, from the filings' (client, status) index.
     active = (
-        select(Filing.client_id, func.count().label("n"))
-        .where(Filing.firm_id == actor.firm_id, Filing.status.in_(ACTIVE_FILING_STATUSES))
-        .group_by(Filing.client_id)
-        .subquery()
+        select(func.count())
+        .select_from(Filing)
+        .where(Filing.client_id == Client.id, Filing.status.in_(ACTIVE_FILING_STATUSES))
+        .correlate(Client)
+        .scalar_subquery()
     )
-    rows = session.exec(
-        select(Client, func.coalesce(active.c.n, 0))
-        .outerjoin(active, active.c.client_id == Client.id)
-        .where(*conditions)
-        .order_by(func.lower(Client.name), Client.id)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
+    query = select(
+        Client.id, Client.name, Client.business_number, Client.contact_name, Client.name_key, active
+    ).where(*conditions)
+    key = tuple_(Client.name_key, Client.id)
+    if before is not None:
+        query = query.where(key < tuple_(*before)).order_by(
+            Client.name_key.desc(), Client.id.desc()
+        )
+    else:
+        if after is not None:
+            query = query.where(key > tuple_(*after))
+        else:
+            query = query.offset((page - 1) * PAGE_SIZE)
+        query = query.order_by(Client.name_key, Client.id)
+    rows = list(session.exec(query.limit(PAGE_SIZE)))
+    if before is not None:
+        rows.reverse()
     return ClientPage(
         rows=[
             ClientRow(
-                id=c.id,
-                name=c.name,
-                business_number=c.business_number,
-                contact_name=c.contact_name,
+                id=client_id,
+                name=name,
+                business_number=number,
+                contact_name=contact,
                 active_filings=n,
-                url=routes.client(c.id),
+                url=routes.client(client_id),
             )
-            for c, n in rows
+            for client_id, name, number, contact, _key, n in rows
         ],
         total=total,
         page=page,
         pages=pages,
+        first=(rows[0][4], rows[0][0]) if rows else None,
+        last=(rows[-1][4], rows[-1][0]) if rows else None,
     )
 
 
@@ -194,16 +230,21 @@ def client_filings(
     """Every filing of a client in scope, newest due first (read-only for bookkeepers)."""
     today = today or date.today()
     client = load(session, actor, client_id)
-    # For a bookkeeper this counts only their own steps: counts come from the scoped query.
+    # Counted per filing of this client, from the steps' filing index; for a bookkeeper only
+    # their own steps count, because the count goes through the scoped condition.
     open_steps = (
-        select(Step.filing_id, func.count().label("n"))
-        .where(scope.step_visible(actor), Step.status != StepStatus.DONE.value)
-        .group_by(Step.filing_id)
-        .subquery()
+        select(func.count())
+        .select_from(Step)
+        .where(
+            Step.filing_id == Filing.id,
+            Step.status != StepStatus.DONE.value,
+            scope.step_visible(actor),
+        )
+        .correlate(Filing)
+        .scalar_subquery()
     )
     rows = session.exec(
-        select(Filing, func.coalesce(open_steps.c.n, 0))
-        .outerjoin(open_steps, open_steps.c.filing_id == Filing.id)
+        select(Filing, open_steps)
         .where(Filing.client_id == client.id, Filing.firm_id == client.firm_id)
         .order_by(Filing.due_date.desc(), Filing.id.desc())
     ).all()

@@ -22,26 +22,58 @@ class PostView:
     mine: bool = False
 
 
+def _view(actor: Actor, post: DiscussionPost, author: str, role: str) -> PostView:
+    return PostView(
+        id=post.id,
+        author=author,
+        author_role=display.ROLE_LABELS.get(role, ""),
+        body=post.body,
+        at_label=display.moment(post.created_at),
+        mine=post.author_id == actor.user_id,
+    )
+
+
+def _posts(filing_ids):
+    return (
+        select(DiscussionPost, User.name, User.role)
+        .join(User, User.id == DiscussionPost.author_id)
+        .where(DiscussionPost.filing_id.in_(filing_ids))
+        .order_by(DiscussionPost.created_at, DiscussionPost.id)
+    )
+
+
 def list_posts(*, session: Session, actor: Actor, filing_id: int) -> list[PostView]:
     """Readable by anyone who can see the filing's client."""
-    filing = filings.load(session, actor, filing_id)
-    rows = session.exec(
-        select(DiscussionPost, User)
-        .join(User, User.id == DiscussionPost.author_id)
-        .where(DiscussionPost.filing_id == filing.id, DiscussionPost.firm_id == filing.firm_id)
-        .order_by(DiscussionPost.created_at, DiscussionPost.id)
-    ).all()
-    return [
-        PostView(
-            id=post.id,
-            author=user.name,
-            author_role=display.ROLE_LABELS.get(user.role, ""),
-            body=post.body,
-            at_label=display.moment(post.created_at),
-            mine=user.id == actor.user_id,
+    return posts_on(session, actor, filings.load(session, actor, filing_id))
+
+
+def posts_on(session: Session, actor: Actor, filing: Filing) -> list[PostView]:
+    """The thread of a filing the caller has already loaded through the scope rule."""
+    return [_view(actor, *row) for row in session.exec(_posts([filing.id]))]
+
+
+def threads(
+    *, session: Session, actor: Actor, filing_ids: list[int]
+) -> dict[int, tuple[list[PostView], bool]]:
+    """Several filings' threads in two queries: (posts, may post) by filing id. The filings
+    are only those the caller loaded through the scope rule; the scope is applied again here,
+    so an id that is not in scope comes back with nothing."""
+    visible = set(
+        session.exec(select(Filing.id).where(Filing.id.in_(filing_ids), filings.visible(actor)))
+    )
+    if not visible:
+        return {}
+    posts: dict[int, list[PostView]] = {filing_id: [] for filing_id in visible}
+    for row in session.exec(_posts(sorted(visible))):
+        posts[row[0].filing_id].append(_view(actor, *row))
+    postable = set(
+        session.exec(
+            select(Filing.id).where(
+                Filing.id.in_(sorted(visible)), scope.may_post_on_filing(actor, Filing.id)
+            )
         )
-        for post, user in rows
-    ]
+    )
+    return {filing_id: (posts[filing_id], filing_id in postable) for filing_id in visible}
 
 
 def can_post(*, session: Session, actor: Actor, filing_id: int) -> bool:

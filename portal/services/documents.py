@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from models import Document, Filing, utcnow
@@ -22,6 +23,7 @@ from portal.auth import Actor
 from portal.services import audit, clients, display
 from portal.services.errors import Invalid, NotFound
 from portal.services.scope import client_id_visible, require_staff
+from portal.services.statements import built
 from portal.settings import get_settings
 from portal.storage import Readable
 
@@ -313,14 +315,18 @@ def list_documents(
     return [_row(document, filing) for document, filing in session.exec(query).all()]
 
 
+_VISIBLE = built(
+    lambda rule: select(Document).where(
+        Document.id == bindparam("document_id"), Document.deleted_at.is_(None), rule
+    )
+)
+
+
 def _visible_document(session: Session, actor: Actor, document_id: int) -> Document:
     """Scope, deletion and existence in one query, so every refusal reads as "not found"."""
     document = session.exec(
-        select(Document).where(
-            Document.id == document_id,
-            Document.deleted_at.is_(None),
-            client_id_visible(actor, Document.client_id, Document.firm_id),
-        )
+        _VISIBLE(client_id_visible(actor, Document.client_id, Document.firm_id)),
+        params={"document_id": document_id},
     ).first()
     if document is None:
         raise NotFound

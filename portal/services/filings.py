@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from models import ACTIVE_FILING_STATUSES, Client, Filing, FilingStatus, User, utcnow
@@ -19,6 +19,7 @@ from portal import routes
 from portal.auth import Actor
 from portal.services import audit, clients, display, inputs, people, scope, versioned
 from portal.services.errors import Conflict, Invalid, NotFound
+from portal.services.statements import built
 
 FILING_KINDS = (
     "GST/HST",
@@ -59,8 +60,11 @@ def visible(actor: Actor):
     return scope.client_id_visible(actor, Filing.client_id, Filing.firm_id)
 
 
+_LOAD = built(lambda rule: select(Filing).where(Filing.id == bindparam("filing_id"), rule))
+
+
 def load(session: Session, actor: Actor, filing_id: int) -> Filing:
-    filing = session.exec(select(Filing).where(Filing.id == filing_id, visible(actor))).first()
+    filing = session.exec(_LOAD(visible(actor)), params={"filing_id": filing_id}).first()
     if filing is None:
         raise NotFound
     return filing

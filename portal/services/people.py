@@ -20,9 +20,13 @@ class PersonOption:
     label: str = ""
 
 
-def _option(user: User) -> PersonOption:
-    suffix = " (bookkeeper)" if user.role == UserRole.BOOKKEEPER else ""
-    return PersonOption(id=user.id, name=user.name, role=user.role, label=user.name + suffix)
+def _option(user_id: int, name: str, role: str) -> PersonOption:
+    suffix = " (bookkeeper)" if role == UserRole.BOOKKEEPER else ""
+    return PersonOption(id=user_id, name=name, role=role, label=name + suffix)
+
+
+# Pickers read three columns, never whole user rows (a row carries the password hash).
+_PICKED = (User.id, User.name, User.role)
 
 
 def _firm(session: Session, actor: Actor) -> Firm:
@@ -36,18 +40,18 @@ def assignee_options(*, session: Session, actor: Actor) -> list[PersonOption]:
     if sessions.portal_open_for(_firm(session, actor)):
         roles.append(UserRole.BOOKKEEPER.value)
     users = session.exec(
-        select(User)
+        select(*_PICKED)
         .where(User.firm_id == actor.firm_id, User.is_active.is_(True), User.role.in_(roles))
         .order_by(User.role == UserRole.BOOKKEEPER.value, User.name)
     ).all()
-    return [_option(u) for u in users]
+    return [_option(*u) for u in users]
 
 
 def reviewer_options(*, session: Session, actor: Actor) -> list[PersonOption]:
     """Reviewers and approvers are staff: a bookkeeper is never offered."""
     scope.require_staff(actor)
     users = session.exec(
-        select(User)
+        select(*_PICKED)
         .where(
             User.firm_id == actor.firm_id,
             User.is_active.is_(True),
@@ -55,7 +59,7 @@ def reviewer_options(*, session: Session, actor: Actor) -> list[PersonOption]:
         )
         .order_by(User.name)
     ).all()
-    return [_option(u) for u in users]
+    return [_option(*u) for u in users]
 
 
 def name_of(session: Session, actor: Actor, user_id: int | None) -> str:

@@ -1,7 +1,8 @@
 """Running one service call for the acting user, and auditing it when it is refused.
 
 A refusal by the scope check (NotFound) or by role (Refused) is recorded in its own unit of
-work, so the record survives the rollback of the refused call. Missing and out-of-scope
+work, so the record survives the rollback of the refused call; repeats within a minute fold
+into one audit row with a count. Missing and out-of-scope
 records go through exactly the same path, so they cost the same and read the same.
 """
 
@@ -81,11 +82,11 @@ def record_refusal(actor: Actor, fn: Callable, kwargs: dict[str, Any], exc: Exce
             break
     try:
         with unit_of_work() as session:
-            audit.record(
+            # Folded: the same refusal of the same person within a minute adds to one row's
+            # count (the row keeps the first record named), so probing many ids is one row.
+            audit.record_refusal(
                 session=session,
                 actor=actor,
-                action="refused",
-                outcome="refused",
                 target_type=target_type,
                 target_id=target_id,
                 detail=f"{operation}: {'not found' if isinstance(exc, NotFound) else 'role'}",

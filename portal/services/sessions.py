@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from models import Firm, LoginSession, User, UserRole, utcnow
@@ -84,6 +84,15 @@ def redeem_handoff(*, session: Session, code: str, now: datetime | None = None) 
     return token
 
 
+# Run before every event and request: built once, so each run only executes it.
+_RESOLVE = (
+    select(LoginSession, User, Firm)
+    .join(User, User.id == LoginSession.user_id)
+    .join(Firm, Firm.id == User.firm_id)
+    .where(LoginSession.token_hash == bindparam("token_hash"))
+)
+
+
 def resolve(
     *, session: Session, token: str | None, ip: str = "", now: datetime | None = None
 ) -> Resolution:
@@ -93,12 +102,7 @@ def resolve(
     if not looks_like_secret(token):
         return Resolution(None, SessionProblem.INVALID)
     now = now or utcnow()
-    row = session.exec(
-        select(LoginSession, User, Firm)
-        .join(User, User.id == LoginSession.user_id)
-        .join(Firm, Firm.id == User.firm_id)
-        .where(LoginSession.token_hash == digest(token))
-    ).first()
+    row = session.exec(_RESOLVE, params={"token_hash": digest(token)}).first()
     if row is None:
         return Resolution(None, SessionProblem.INVALID)
     login, user, firm = row

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlmodel import Session, select
 
 from models import (
@@ -32,6 +32,7 @@ from models import (
 from portal.auth import Actor
 from portal.services import audit, display, filings, inputs, people, scope, versioned
 from portal.services.errors import Conflict, Invalid, NotFound
+from portal.services.statements import built
 
 EARLIEST_WORK_DATE = date(2000, 1, 1)
 
@@ -90,8 +91,18 @@ class StepView:
     comments: list[CommentView] = field(default_factory=list)
 
 
+_LOAD = built(lambda rule: select(Step).where(Step.id == bindparam("step_id"), rule))
+_LOAD_ITEM = built(
+    lambda rule: (
+        select(ChecklistItem)
+        .join(Step, Step.id == ChecklistItem.step_id)
+        .where(ChecklistItem.id == bindparam("item_id"), rule)
+    )
+)
+
+
 def load(session: Session, actor: Actor, step_id: int) -> Step:
-    step = session.exec(select(Step).where(Step.id == step_id, scope.step_visible(actor))).first()
+    step = session.exec(_LOAD(scope.step_visible(actor)), params={"step_id": step_id}).first()
     if step is None:
         raise NotFound
     return step
@@ -458,17 +469,21 @@ def add_checklist_item(*, session: Session, actor: Actor, step_id: int, label: o
 
 
 def _load_item(session: Session, actor: Actor, item_id: int) -> ChecklistItem:
-    item = session.exec(
-        select(ChecklistItem)
-        .join(Step, Step.id == ChecklistItem.step_id)
-        .where(ChecklistItem.id == item_id, scope.step_visible(actor))
-    ).first()
+    item = session.exec(_LOAD_ITEM(scope.step_visible(actor)), params={"item_id": item_id}).first()
     if item is None:
         raise NotFound
     return item
 
 
-def set_checklist_item(*, session: Session, actor: Actor, item_id: int, done: bool) -> None:
+@dataclass(frozen=True)
+class Tick:
+    """A checklist item as it is after a tick: enough for a page to update that one line."""
+
+    step_id: int
+    item: ChecklistView
+
+
+def set_checklist_item(*, session: Session, actor: Actor, item_id: int, done: bool) -> Tick:
     """Tick or untick one item. The value is explicit, never a toggle, so two people ticking
     the same item at once agree instead of flipping it back."""
     item = _load_item(session, actor, item_id)
@@ -480,6 +495,20 @@ def set_checklist_item(*, session: Session, actor: Actor, item_id: int, done: bo
             done_by_id=actor.user_id if done else None,
             done_at=utcnow() if done else None,
         )
+    )
+    return Tick(
+        step_id=item.step_id,
+        item=ChecklistView(
+            id=item.id, label=item.label, is_done=bool(done), done_by=actor.name if done else ""
+        ),
+    )
+
+
+def with_tick(step: StepView, tick: Tick) -> StepView:
+    """The step as shown, with one item replaced by its ticked state."""
+    checklist = [tick.item if entry.id == tick.item.id else entry for entry in step.checklist]
+    return replace(
+        step, checklist=checklist, checklist_done=sum(1 for entry in checklist if entry.is_done)
     )
 
 

@@ -6,16 +6,14 @@ with the payload the browser would send, whatever kind of function it is.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import inspect
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import reflex as rx
 from reflex.state import State
 
 import portal.portal  # noqa: F401  (registers every page and state)
+from tests.support.aio import run_sync
 
 
 def page_state(cls: type[rx.State]) -> rx.State:
@@ -27,16 +25,7 @@ async def _drain(agen) -> list[Any]:
     return [item async for item in agen]
 
 
-def _run(coro) -> Any:
-    """asyncio.run, also when this thread already runs a loop (Playwright's sync API does,
-    for the rest of the session once a browser test has started it)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    context = contextvars.copy_context()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(context.run, asyncio.run, coro).result()
+_run = run_sync
 
 
 def run_handler(state: rx.State, name: str, /, **payload: Any) -> Any:

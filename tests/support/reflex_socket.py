@@ -14,6 +14,8 @@ from typing import Any
 
 import websockets
 
+from tests.support.aio import run_sync
+
 NAMESPACE = "/_event"
 ROOT_STATE = "reflex___state____state"
 HYDRATE = f"{ROOT_STATE}.hydrate_and_load"
@@ -134,12 +136,4 @@ class ReflexSocket:
 
 
 def run_async(coro_fn, /, *args, **kwargs):
-    """Run a coroutine to completion from sync test code, even while Playwright's sync API
-    holds an event loop in this thread. The caller's context goes along (Reflex keeps its
-    registry in a context variable)."""
-    import concurrent.futures
-    import contextvars
-
-    context = contextvars.copy_context()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(context.run, asyncio.run, coro_fn(*args, **kwargs)).result()
+    return run_sync(coro_fn(*args, **kwargs))

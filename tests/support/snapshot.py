@@ -38,3 +38,21 @@ def audit_rows(database_url: str, after_id: int = 0) -> list[dict]:
 def last_audit_id(database_url: str) -> int:
     with engine_for(database_url).connect() as conn:
         return conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM audit_event")).scalar_one()
+
+
+def audit_tally(database_url: str) -> dict[int, int]:
+    """Every audit row's count, by id. Refusals fold (one row per actor, what and minute,
+    with a count), so "what was audited since" is rows that are new or whose count grew."""
+    with engine_for(database_url).connect() as conn:
+        return dict(conn.execute(text("SELECT id, count FROM audit_event")).all())
+
+
+def audit_added(database_url: str, before: dict[int, int]) -> list[dict]:
+    """The audit rows written or added to since `before` (an `audit_tally`), each with
+    "added": how many events it gained since then."""
+    added = []
+    for row in audit_rows(database_url):
+        gained = row["count"] - before.get(row["id"], 0)
+        if gained > 0:
+            added.append({**row, "added": gained})
+    return added
