@@ -59,14 +59,14 @@ cluster: install postgres redis
 cluster-stop:
 	$(CLUSTER_ENV) $(BIN)/python scripts/local_cluster.py stop
 
-test: setup chromium postgres
+test: setup chromium postgres redis
 	$(BIN)/pytest
 
 # The whole suite again on PostgreSQL, with the live app served by 2 workers sharing Redis.
 test-cluster: setup chromium postgres redis
 	PORTAL_TEST_DATABASE=postgresql PORTAL_TEST_WORKERS=2 $(BIN)/pytest
 
-security: setup chromium postgres
+security: setup chromium postgres redis
 	$(BIN)/pytest tests/security
 
 # Measured figures for issue 9 (never part of `make test`): generated firms at each scale on
@@ -121,7 +121,7 @@ postgres:
 	  fi; \
 	fi
 
-# The cluster mode's Redis, from Debian's package.
+# Redis from Debian's package: the cluster mode's, and the throwaway ones tests start.
 redis:
 	@if ! command -v redis-server >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \

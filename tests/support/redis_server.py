@@ -41,7 +41,7 @@ def start() -> Redis:
     server = find_server()
     if server is None:
         raise RuntimeError(
-            "Redis is not installed: `make test-cluster` installs Debian's redis-server package "
+            "Redis is not installed: `make test` installs Debian's redis-server package "
             "(or run `apt-get install redis-server`)."
         )
     base = Path(tempfile.mkdtemp(prefix="portal-redis-", dir="/tmp"))
