@@ -539,7 +539,8 @@ def test_admin_double_click_every_login_button(open_context, live_app):
         # The firm's modules as they stand (both on), not the form's defaults before the
         # page's load has arrived: a click before that would save the defaults.
         for module in ("Filing Steps", "Bookkeeper Portal add-on"):
-            expect(admin.get_by_role("checkbox", name=re.compile(module))).to_be_checked()
+            checkbox = admin.get_by_role("checkbox", name=re.compile(f"^{re.escape(module)}:"))
+            expect(checkbox).to_be_checked()
 
         # Save modules, unchanged: saved, and nothing changed.
         admin.get_by_role("button", name="Save modules").dblclick()
