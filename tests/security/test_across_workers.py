@@ -8,15 +8,19 @@ one worker and checks the other at once:
 - a session opened through one worker is the same session on every worker;
 - a sign-out through one worker ends the session on every worker at the next event;
 - a deactivation through one worker ends the person's sessions on every worker;
-- the sign-in throttle counts the tries made through every worker together.
+- a step reassigned through one worker is out of its former assignee's reach on every worker;
+- the sign-in throttle counts the tries made through every worker together;
+- the event rate limit is one window for the session, whichever worker counts the events.
 
 The single-worker run (`make test`) skips this file: it has only one worker to ask.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 import uuid
 
 import httpx
@@ -25,16 +29,20 @@ from sqlmodel import Session
 
 from models import User
 from portal.db import engine_for
-from portal.demo import ADMIN_PASSWORD
+from portal.demo import ADMIN_PASSWORD, STAFF_PASSWORD
+from portal.ratelimit import TOO_FAST_MESSAGE
 from portal.services import signin
 from state.bookkeepers import BookkeepersState
+from state.filing import FilingState
 from state.session import SessionState
 from state.signin import SignInState
+from state.task import TaskState
 from state.tasks import TasksState
 from tests.factories import PASSWORD
 from tests.support.app_handlers import event_name
 from tests.support.live import sign_in_cookie
-from tests.support.reflex_socket import ReflexSocket, run_async
+from tests.support.records import SAM, make_work, scalar, tag
+from tests.support.reflex_socket import ReflexSocket, Update, run_async
 from tests.support.workers import (
     new_login,
     socket_on_each_worker,
@@ -50,6 +58,14 @@ SIGN_OUT = event_name(SessionState, "sign_out")
 SESSION_STATE = SessionState.get_full_name()
 TASKS_LOAD = event_name(TasksState, "load")
 SET_ACTIVE = event_name(BookkeepersState, "set_active")
+TASK_LOAD = event_name(TaskState, "load")
+TASK_STATE = TaskState.get_full_name()
+ASSIGN_STEP = event_name(FilingState, "assign_step")
+FILING_STATE = FilingState.get_full_name()
+# Allowed to everyone signed in, touches no record: the filler of a burst.
+NOOP = event_name(SessionState, "dismiss_unsent")
+# The default event limit's burst window per session (PORTAL_RATE_LIMIT_EVENTS_SESSION).
+BURST, BURST_SECONDS = 120, 10
 _HANDOFF = re.compile(r"code: \\\"([A-Za-z0-9_-]{43})\\\"")
 
 
@@ -167,7 +183,7 @@ def test_a_deactivation_through_one_worker_ends_the_sessions_on_every_worker(clu
 
 
 def test_the_sign_in_throttle_counts_the_tries_of_every_worker_together(cluster):
-    target = new_login(cluster, "staff", "throttle")
+    target = new_login(cluster, "bookkeeper", "throttle")
 
     async def scenario():
         socks = await socket_on_each_worker(cluster, path="/login")
@@ -186,3 +202,93 @@ def test_the_sign_in_throttle_counts_the_tries_of_every_worker_together(cluster)
     answers, blocked = run_async(scenario)
     assert answers == [signin.WRONG_CREDENTIALS] * signin.PER_ADDRESS_LIMIT
     assert all("Too many failed sign-in attempts" in b for b in blocked), blocked
+
+
+def test_a_step_reassigned_through_one_worker_is_out_of_reach_on_the_other(cluster, person):
+    title = f"Reconcile the bank feed {tag()}"
+    work = make_work(cluster, steps={title: person.email})
+    step_id = work.steps[title]
+    sam_id = scalar(cluster, "SELECT id FROM user_account WHERE email = :e", e=SAM)
+    cookie = sign_in_cookie(cluster, person.email, PASSWORD)
+    staff = sign_in_cookie(cluster, SAM, STAFF_PASSWORD)
+    task = {"path": f"/tasks/{step_id}", "query": {"step_id": step_id}}
+    filing = {"path": f"/filings/{work.filing_id}", "query": {"filing_id": work.filing_id}}
+
+    async def scenario():
+        tab = ReflexSocket(cluster.base_url, cookie=cookie)
+        await tab.connect(task["path"], task["query"])
+        shown = tab.merged_delta().get(TASK_STATE, {})
+        bookkeepers = worker_of(cluster, tab.token)
+        # Sam works on the filing through the other worker.
+        staff_tabs = await socket_on_each_worker(cluster, cookie=staff, **filing)
+        [sam] = [t for t in staff_tabs if worker_of(cluster, t.token) != bookkeepers]
+        assigned = await sam.call(
+            ASSIGN_STEP,
+            {"step_id": step_id, "expected": str(person.id), "user_id": str(sam_id)},
+            **filing,
+        )
+        # The bookkeeper's tab asks again, through its own worker.
+        again = await tab.call(TASK_LOAD, {}, **task)
+        workers = (bookkeepers, worker_of(cluster, sam.token), worker_of(cluster, tab.token))
+        await close_all(tab, *staff_tabs)
+        return shown, assigned, again, workers
+
+    shown, assigned, again, (bookkeepers, sams, still) = run_async(scenario)
+    assert bookkeepers != sams and still == bookkeepers
+    assert shown["step_rx_state_"]["title"] == title
+    assert _merged(assigned, FILING_STATE).get("notice_rx_state_") == "Step assigned."
+    # The page's status lives on the session state, shared by every page.
+    assert _merged(again, SESSION_STATE)["page_status_rx_state_"] == "not_found"
+    assert _merged(again, TASK_STATE)["step_rx_state_"]["title"] == ""
+    assert title not in json.dumps([u.delta for u in again])
+    assert work.client_name not in json.dumps([u.delta for u in again])
+
+
+def test_the_event_rate_limit_is_one_window_across_workers(cluster, person):
+    """A burst split over two workers meets one limit: what the first worker let through
+    leaves only the rest of the burst to the second. With a window per worker, the second
+    worker would let its whole share through."""
+    cookie = sign_in_cookie(cluster, person.email, PASSWORD)
+    first_share, second_share = 100, 50
+
+    async def scenario():
+        here, there = await socket_on_each_worker(cluster, cookie=cookie, path="/tasks")
+        # Connecting spent a few events of the session's burst: let that window pass, so
+        # the burst below starts from nothing.
+        await asyncio.sleep(BURST_SECONDS + 0.5)
+        began = time.monotonic()
+        first = await refusals_in_burst(here, first_share)
+        second = await refusals_in_burst(there, second_share)
+        elapsed = time.monotonic() - began
+        workers = {worker_of(cluster, here.token), worker_of(cluster, there.token)}
+        await close_all(here, there)
+        return first, second, elapsed, workers
+
+    first, second, elapsed, workers = run_async(scenario)
+    assert len(workers) == 2
+    # The whole split burst fits in one window, so nothing of it has aged out yet.
+    assert elapsed < BURST_SECONDS - 1, f"the burst took {elapsed:.1f} s"
+    assert first == 0
+    assert second == first_share + second_share - BURST
+
+
+async def refusals_in_burst(sock: ReflexSocket, count: int) -> int:
+    """Send `count` harmless events back to back; return how many were refused as too fast
+    (each refusal comes back as the page's "going too fast" message)."""
+    start = len(sock.updates)
+    for _ in range(count):
+        await sock.send(NOOP, {}, path="/tasks")
+    await sock.settle(quiet=1.0, timeout=60)
+    return sum(
+        1
+        for update in sock.updates[start:]
+        for event in update.events
+        if event.get("name") == "_call_function" and TOO_FAST_MESSAGE in json.dumps(event)
+    )
+
+
+def _merged(updates: list[Update], state: str) -> dict:
+    merged: dict = {}
+    for update in updates:
+        merged.update(update.delta.get(state, {}))
+    return merged

@@ -35,14 +35,20 @@ def worker_of(app: LiveApp, token: str) -> str | None:
 
 
 async def socket_on_each_worker(
-    app: LiveApp, *, cookie: str = "", path: str = "/", attempts: int = 60
+    app: LiveApp,
+    *,
+    cookie: str = "",
+    path: str = "/",
+    query: dict | None = None,
+    attempts: int = 60,
 ) -> list[ReflexSocket]:
-    """One connected socket on each of the app's workers (in no particular order)."""
+    """One connected socket on each of the app's workers (in no particular order), each
+    opened on `path` (with the route's `query`, as the browser sends it)."""
     found: dict[str, ReflexSocket] = {}
     spare: list[ReflexSocket] = []
     for _ in range(attempts):
         sock = ReflexSocket(app.base_url, cookie=cookie)
-        await sock.connect(path)
+        await sock.connect(path, query)
         worker = worker_of(app, sock.token)
         assert worker is not None, "the token manager recorded no worker for a connected tab"
         if worker in found:
@@ -60,12 +66,18 @@ async def socket_on_each_worker(
 
 
 async def socket_on_worker(
-    app: LiveApp, worker: str, *, cookie: str = "", path: str = "/", attempts: int = 60
+    app: LiveApp,
+    worker: str,
+    *,
+    cookie: str = "",
+    path: str = "/",
+    query: dict | None = None,
+    attempts: int = 60,
 ) -> ReflexSocket:
-    """A connected socket on the given worker."""
+    """A connected socket on the given worker, opened on `path`."""
     for _ in range(attempts):
         sock = ReflexSocket(app.base_url, cookie=cookie)
-        await sock.connect(path)
+        await sock.connect(path, query)
         if worker_of(app, sock.token) == worker:
             return sock
         await sock.close()
