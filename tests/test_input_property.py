@@ -4,8 +4,9 @@ Every service that reads typed text is fed arbitrary Unicode, plus text built fr
 characters that broke things before: direction overrides, zero-width and other invisible
 characters, NUL and other controls, lone surrogates (they arrive through hand-made JSON),
 superscript and circled digits, 10,000-digit numbers and Windows line endings. The calls are
-the real services against a real migrated SQLite database, and each one must end in success
-or a ServiceError: any other exception is a crash the person would see as a broken page.
+the real services against a real migrated database (SQLite, or PostgreSQL in `make
+test-cluster`), and each one must end in success or a ServiceError: any other exception is a
+crash the person would see as a broken page.
 
 After a call that succeeds, every text column in the database is checked: no NUL, no
 direction control, no lone surrogate, all of it NFC, and the fields a person must fill in
@@ -192,7 +193,9 @@ class Lab:
 def _savepoint_engine(url: str):
     """pysqlite starts transactions on its own and so cannot nest SAVEPOINTs; with that
     turned off and BEGIN issued by SQLAlchemy, a commit inside a service only releases a
-    savepoint, and the test rolls everything back."""
+    savepoint, and the test rolls everything back. PostgreSQL nests them as it is."""
+    if not url.startswith("sqlite"):
+        return create_engine(url)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")

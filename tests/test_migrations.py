@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -13,8 +14,16 @@ from portal.db import engine_for
 from portal.migrations import alembic_config, upgrade
 
 
-def test_autogenerate_finds_no_difference_between_models_and_migrations(tmp_path):
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+@pytest.fixture
+def empty_url(databases, tmp_path):
+    """An empty database of this run's kind (SQLite, or PostgreSQL in `make test-cluster`)."""
+    url = databases.empty(tmp_path)
+    yield url
+    databases.drop(url)
+
+
+def test_autogenerate_finds_no_difference_between_models_and_migrations(empty_url):
+    url = empty_url
     upgrade(url)
     with engine_for(url).connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -23,8 +32,8 @@ def test_autogenerate_finds_no_difference_between_models_and_migrations(tmp_path
     assert diff == []
 
 
-def test_migrations_go_down_and_up_again(tmp_path):
-    url = f"sqlite:///{tmp_path / 'roundtrip.db'}"
+def test_migrations_go_down_and_up_again(empty_url):
+    url = empty_url
     upgrade(url)
     command.downgrade(alembic_config(url), "base")
     assert set(inspect(engine_for(url)).get_table_names()) <= {"alembic_version"}

@@ -17,15 +17,13 @@ from portal.db import engine_for
 from portal.migrations import upgrade
 from portal.services import sessions, signin
 from tests.factories import PASSWORD, make_firm, make_user
-from tests.support import postgres
 from tests.support.burst import burst, refusal_burst
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    pg = postgres.start()
-    yield pg
-    pg.stop()
+def cluster(postgres_server):
+    """The run's PostgreSQL server (conftest.py): a throwaway cluster on loopback."""
+    return postgres_server
 
 
 @pytest.fixture
@@ -38,6 +36,8 @@ def pg_url(cluster):
     upgrade(url)
     yield url
     engine_for(url).dispose()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_migrations_build_the_models_schema_on_postgresql(pg_url):

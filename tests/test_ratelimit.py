@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
-import subprocess
 import time
 
 import pytest
 
 from portal import ratelimit
 from portal.settings import get_settings
+from tests.support import redis_server
 from tests.support.aio import run_sync
-from tests.support.live import free_port
 
 RATES = (
     "PORTAL_RATE_LIMIT_EVENTS_SESSION",
@@ -240,32 +238,10 @@ def test_addresses_are_counted_per_host_or_ipv6_slash_64(ip, key):
 
 @pytest.fixture(scope="module")
 def redis_url():
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (Debian's redis-server package)")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        import redis
-
-        client = redis.Redis(port=port)
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(10)
+    """A throwaway Redis from Debian's redis-server package (`make test` installs it)."""
+    server = redis_server.start()
+    yield server.url
+    server.stop()
 
 
 def test_workers_sharing_redis_share_one_window(rates, monkeypatch, redis_url):

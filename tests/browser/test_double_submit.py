@@ -536,6 +536,11 @@ def test_admin_double_click_every_login_button(open_context, live_app):
     try:
         admin.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
         expect(admin.get_by_role("heading", name="Settings", level=1)).to_be_visible()
+        # The firm's modules as they stand (both on), not the form's defaults before the
+        # page's load has arrived: a click before that would save the defaults.
+        for module in ("Filing Steps", "Bookkeeper Portal add-on"):
+            checkbox = admin.get_by_role("checkbox", name=re.compile(f"^{re.escape(module)}:"))
+            expect(checkbox).to_be_checked()
 
         # Save modules, unchanged: saved, and nothing changed.
         admin.get_by_role("button", name="Save modules").dblclick()

@@ -10,7 +10,8 @@ bookkeeper open and list must be exactly what the rule says:
     B may open client C iff B is active, B's firm has Filing Steps and the Bookkeeper Portal
     on, and a step assigned to B sits on a filing of C (same firm) that is open or in review.
 
-Each example starts from a fresh copy of a migrated SQLite template: two clients with an open
+Each example starts from a fresh copy of a migrated template database (SQLite, or PostgreSQL
+in `make test-cluster`): two clients with an open
 filing in each firm, then a random starting point reached through the services (steps handed
 out, filings closed, bookkeepers deactivated, modules changed), then random rules.
 
@@ -55,6 +56,7 @@ from portal.db import engine_for
 from portal.services import clients, filings, steps, tasks, team
 from portal.services.errors import Invalid, NotFound, Refused
 from tests.factories import actor_for, make_firm, make_user
+from tests.support.databases import Databases
 
 _COMMON = {
     "deadline": None,
@@ -188,7 +190,7 @@ ATTEMPTS = st.sampled_from(
 
 class AccessMachine(RuleBasedStateMachine):
     # Set by the test function before the run.
-    template: Path
+    databases: Databases
     workdir: Path
 
     clients_b = Bundle("clients")
@@ -199,9 +201,8 @@ class AccessMachine(RuleBasedStateMachine):
         super().__init__()
         self.dir = self.workdir / f"example-{next(_serial)}"
         self.dir.mkdir()
-        path = self.dir / "portal.db"
-        shutil.copyfile(self.template, path)
-        self.engine = engine_for(f"sqlite:///{path}")
+        self.url = self.databases.create(self.dir)
+        self.engine = engine_for(self.url)
         self.model = Model()
         self.cast: dict[int, list[int]] = {}  # firm id -> [admin, staff, bk1, bk2, bk3]
         with Session(self.engine, expire_on_commit=False) as session:
@@ -229,7 +230,7 @@ class AccessMachine(RuleBasedStateMachine):
                 self.seed_filings.append(self._new_filing(client_id, as_admin=False))
 
     def teardown(self) -> None:
-        self.engine.dispose()
+        self.databases.drop(self.url)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -604,8 +605,8 @@ def _step_opens(session: Session, actor: Actor, step_id: int) -> bool:
     return True
 
 
-def test_access_follows_the_work(template_db, tmp_path):
-    AccessMachine.template = template_db
+def test_access_follows_the_work(databases, tmp_path):
+    AccessMachine.databases = databases
     AccessMachine.workdir = tmp_path
     run_state_machine_as_test(
         AccessMachine, settings=settings.get_profile(f"model-access-{PROFILE}")

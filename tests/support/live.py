@@ -40,6 +40,9 @@ class LiveApp:
     # Every email the app sends goes to this SMTP server on loopback.
     mail: Collector | None = None
     mail_server: object = None
+    # More than one worker: the cluster mode, its workers sharing the Redis at redis_url.
+    workers: int = 1
+    redis_url: str | None = None
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -54,8 +57,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def live_env(data_dir: Path, port: int, smtp_port: int | None = None) -> dict[str, str]:
+def live_env(
+    data_dir: Path,
+    port: int,
+    smtp_port: int | None = None,
+    *,
+    database_url: str | None = None,
+    workers: int = 1,
+    redis_url: str | None = None,
+) -> dict[str, str]:
+    """The served app's environment: its own data directory and database (SQLite in the data
+    directory unless a URL is given), and for several workers the Redis they share."""
     env = dict(os.environ)
+    for name in ("REFLEX_REDIS_URL", "GRANIAN_WORKERS"):
+        env.pop(name, None)
+    if workers > 1:
+        if not redis_url:
+            raise ValueError("several workers need a Redis to share their state")
+        env.update(REFLEX_REDIS_URL=redis_url, GRANIAN_WORKERS=str(workers))
     if smtp_port is not None:
         env.update(
             PORTAL_SMTP_HOST="127.0.0.1",
@@ -64,7 +83,7 @@ def live_env(data_dir: Path, port: int, smtp_port: int | None = None) -> dict[st
         )
     env.update(
         PORTAL_DATA_DIR=str(data_dir),
-        PORTAL_DATABASE_URL=f"sqlite:///{data_dir / 'portal.db'}",
+        PORTAL_DATABASE_URL=database_url or f"sqlite:///{data_dir / 'portal.db'}",
         PORT=str(port),
         # Repeated refusals reach the audit log within 0.1 s, so tests wait little for them.
         PORTAL_AUDIT_FLUSH_MS="100",
@@ -76,10 +95,26 @@ def live_env(data_dir: Path, port: int, smtp_port: int | None = None) -> dict[st
     return env
 
 
-def start(data_dir: Path, *, timeout: float = 900) -> LiveApp:
+def start(
+    data_dir: Path,
+    *,
+    timeout: float = 900,
+    database_url: str | None = None,
+    workers: int = 1,
+    redis_url: str | None = None,
+) -> LiveApp:
+    """Migrate, load the demo and serve the app; `workers` > 1 serves it as the cluster mode
+    does, every worker behind the one port and sharing the Redis at `redis_url`."""
     port = free_port()
     mail_server, mail = smtp.start()
-    env = live_env(data_dir, port, mail_server.port)
+    env = live_env(
+        data_dir,
+        port,
+        mail_server.port,
+        database_url=database_url,
+        workers=workers,
+        redis_url=redis_url,
+    )
     portal = str(VENV_BIN / "portal")
     subprocess.run([portal, "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
     subprocess.run([portal, "demo"], env=env, check=True, cwd=ROOT, capture_output=True)
@@ -111,6 +146,8 @@ def start(data_dir: Path, *, timeout: float = 900) -> LiveApp:
         process=process,
         mail=mail,
         mail_server=mail_server,
+        workers=workers,
+        redis_url=redis_url,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -15,6 +15,16 @@ from tests.support.live import free_port
 
 
 @dataclass
+class Server:
+    """A server someone else runs (PORTAL_TEST_POSTGRES_URL): used, never stopped."""
+
+    url: str
+
+    def stop(self) -> None:
+        pass
+
+
+@dataclass
 class Postgres:
     url: str
     data_dir: Path
@@ -76,7 +86,12 @@ def start() -> Postgres:
         check=True,
         capture_output=True,
     )
-    options = f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    # Durability is worth nothing to a throwaway cluster; the live app's workers and the
+    # tests' own engines need more connections than the default 100.
+    options = (
+        f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=400"
+    )
     subprocess.run(
         [
             *run_as,
