@@ -77,10 +77,12 @@ def session(db_url) -> Session:
 def live_workers() -> int:
     """How many workers serve the live app: PORTAL_TEST_WORKERS, 1 by default. More than one
     means the cluster mode: the workers share a throwaway Redis (Reflex's state and token
-    manager)."""
+    manager, the rate-limit counters) and PostgreSQL, as `make run WORKERS=N` demands."""
     raw = os.environ.get("PORTAL_TEST_WORKERS", "").strip() or "1"
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"PORTAL_TEST_WORKERS must be a whole number of at least 1, not {raw!r}")
+    if int(raw) > 1 and backend() != POSTGRESQL:
+        raise ValueError("PORTAL_TEST_WORKERS above 1 needs PORTAL_TEST_DATABASE=postgresql")
     return int(raw)
 
 
