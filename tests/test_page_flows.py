@@ -303,3 +303,24 @@ def test_sorting_my_tasks_keeps_the_counters_and_choices_it_loaded(session, worl
     run_handler(state, "filter_status", value="done")
     assert (state.assigned, state.due_soon, state.overdue, list(state.client_options)) == loaded
     assert state.rows == [] and state.total == 0  # no done task: the list itself is read
+
+
+def test_a_reconnect_keeps_the_answer_to_the_sign_in_just_tried(session, world):
+    """A socket that reconnects rehydrates the page and runs its load again; the message for
+    the try just made must stay (it was lost that way on two workers), an old one goes."""
+    state = page_state(SignInState)
+    state.router_data = {"query": {}}
+    answers = list(
+        run_handler(
+            state,
+            "sign_in",
+            form_data={"email": world.bk1.email, "password": "not it", "_token": "t1"},
+        )
+        or []
+    )
+    assert state.error == "The email or password is incorrect.", answers
+    run_handler(state, "load")
+    assert state.error == "The email or password is incorrect."
+    state._error_at -= 3600
+    run_handler(state, "load")
+    assert state.error == ""
