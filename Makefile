@@ -94,7 +94,7 @@ DATABASES ?= sqlite,postgresql
 WEBSOCKET ?= 1
 BENCH_ARGS ?=
 
-bench: setup postgres
+bench: setup postgres redis
 	$(BIN)/python -m benchmarks --scales $(SCALES) --databases $(DATABASES) \
 	  $(if $(filter 1,$(WEBSOCKET)),--websocket) $(BENCH_ARGS)
 

@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--ws-scale", default="medium", choices=SCALES, help="firm for the event rows"
     )
     parser.add_argument(
+        "--ws-modes",
+        default="embedded,cluster",
+        help="comma separated: embedded (SQLite, one worker), cluster (PostgreSQL, "
+        "2 workers sharing Redis)",
+    )
+    parser.add_argument(
         "--ws-duration", type=float, default=60.0, help="seconds of the 200-socket load"
     )
     parser.add_argument("--ws-sockets", type=int, default=200, help="sockets of the open load")
@@ -159,13 +165,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.websocket:
         from benchmarks import websocket
 
-        with datasets(["sqlite"], [args.ws_scale]) as each:
-            for dataset in each:
-                websocket.measure(
-                    dataset,
-                    duration=args.ws_duration,
-                    sockets=args.ws_sockets,
-                    closed_seconds=args.ws_closed_seconds,
-                    log=log,
-                )
+        modes = [m.strip() for m in args.ws_modes.split(",") if m.strip()]
+        unknown = set(modes) - {"embedded", "cluster"}
+        if unknown:
+            raise SystemExit(f"unknown --ws-modes: {', '.join(sorted(unknown))}")
+        for mode in modes:
+            database = "postgresql" if mode == "cluster" else "sqlite"
+            with datasets([database], [args.ws_scale]) as each:
+                for dataset in each:
+                    websocket.measure(
+                        dataset,
+                        duration=args.ws_duration,
+                        sockets=args.ws_sockets,
+                        closed_seconds=args.ws_closed_seconds,
+                        cluster=mode == "cluster",
+                        log=log,
+                    )
     return 0

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portal import generate
+from portal.services import refusal_log
 from portal.settings import PROJECT_ROOT, get_settings
 
 BENCH_DIR = PROJECT_ROOT / "data" / "bench"
@@ -62,9 +63,12 @@ def settings_for(url: str, data_dir: Path, document_dir: Path):
         PORTAL_DOCUMENT_DIR=str(document_dir),
     )
     get_settings.cache_clear()
+    refusal_log.forget()
     try:
         yield
     finally:
+        refusal_log.flush()
+        refusal_log.forget()
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)

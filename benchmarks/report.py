@@ -156,6 +156,11 @@ def markdown(results: dict[str, Any]) -> str:
                     )
     out += misses or ["None."]
     out.append("")
+    # Why each miss remains and what would close it: written by hand after a run, kept with
+    # the figures so the two are read together.
+    plans = HERE / "plans.md"
+    if plans.exists():
+        out += ["### Why, and the plan", "", plans.read_text().strip(), ""]
     return "\n".join(out)
 
 

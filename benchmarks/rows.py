@@ -67,7 +67,7 @@ ROWS = [
     Row("scope_vs_raw", "Scope decision / raw SQL (median, worse of the two)",
         Target("≤ 3x", ratio=3.0)),
     Row("perform_allowed", "Allowed check through runner.perform"),
-    Row("perform_refused", "Refusal through runner.perform (NotFound + audit write)"),
+    Row("perform_refused", "Refusal through runner.perform (NotFound; audited, repeats counted)"),
     Row("refusal_vs_allowed", "Refusal / allowed check (median)", Target("≤ 1.2x", ratio=1.2)),
     Row("refusal_audit_rows", "Audit rows written per 1,000 refusals (one actor, one handler)",
         Target("bounded: folded per actor, handler and minute")),

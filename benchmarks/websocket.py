@@ -593,7 +593,11 @@ def _states_on_disk() -> dict:
     return {"files": len(files), "mb": round(sum(p.stat().st_size for p in files) / 2**20, 1)}
 
 
-def _serve(dataset, port: int, log_path: Path) -> subprocess.Popen:
+# The cluster mode's workers: one per core of this machine.
+CLUSTER_WORKERS = 2
+
+
+def _serve(dataset, port: int, log_path: Path, redis_url: str | None = None) -> subprocess.Popen:
     from tests.support.live import ROOT, VENV_BIN, live_env
 
     env = live_env(dataset.data_dir, port)
@@ -601,6 +605,8 @@ def _serve(dataset, port: int, log_path: Path) -> subprocess.Popen:
         PORTAL_DATABASE_URL=dataset.url,
         PORTAL_DOCUMENT_DIR=str(dataset.document_dir),
     )
+    if redis_url:
+        env.update(GRANIAN_WORKERS=str(CLUSTER_WORKERS), REFLEX_REDIS_URL=redis_url)
     return subprocess.Popen(
         [str(VENV_BIN / "reflex"), "run", "--env", "prod", "--single-port",
          "--backend-host", "127.0.0.1", "--frontend-port", str(port), "--backend-port",
@@ -630,12 +636,43 @@ def measure(
     sockets: int = 200,
     closed_seconds: float = 15.0,
     single_iterations: int = 500,
+    cluster: bool = False,
     log=print,
 ) -> dict:
+    """One run of the event rows; `cluster`: 2 workers sharing a throwaway loopback Redis,
+    on the dataset's database (PostgreSQL)."""
     import httpx
 
     from benchmarks import report
     from tests.support.live import free_port
+
+    redis = None
+    if cluster:
+        from tests.support import redis_server
+
+        redis = redis_server.start()
+    try:
+        return _measure(
+            dataset,
+            duration=duration,
+            sockets=sockets,
+            closed_seconds=closed_seconds,
+            single_iterations=single_iterations,
+            redis_url=redis.url if redis else None,
+            log=log,
+            httpx=httpx,
+            report=report,
+            free_port=free_port,
+        )
+    finally:
+        if redis is not None:
+            redis.stop()
+
+
+def _measure(
+    dataset, *, duration, sockets, closed_seconds, single_iterations, redis_url, log, httpx,
+    report, free_port,
+) -> dict:  # fmt: skip
 
     seats = _seats(dataset.url, dataset.firm_id, max(sockets, CLOSED_SOCKETS))
     port = free_port()
@@ -643,7 +680,8 @@ def measure(
     log_path = dataset.data_dir / "websocket-server.log"
     log(f"Serving the app in production mode on {base_url} (the first build takes minutes) ...")
     states_before = _states_on_disk()
-    server = _serve(dataset, port, log_path)
+    steady_from = 0
+    server = _serve(dataset, port, log_path, redis_url)
     try:
         deadline = time.monotonic() + 900
         while True:
@@ -657,6 +695,8 @@ def measure(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the app did not start in 15 minutes; see {log_path}")
             time.sleep(1)
+        # Steady state starts here: the pauses of start-up (building every page) are apart.
+        steady_from = log_path.stat().st_size if log_path.exists() else 0
         monitor = Monitor(server.pid)
         monitor.start()
         time.sleep(1.5)
@@ -686,7 +726,9 @@ def measure(
         monitor.stopping.set()
         monitor.join()
         phases = {}
-        for phase in out.pop("timeline"):
+        timeline = out.pop("timeline")
+        window = {p["phase"]: (p["start"], p.get("end", 0)) for p in timeline}
+        for phase in timeline:
             phases[phase["phase"]] = {
                 **monitor.between(phase["start"], phase.get("end", 0)),
                 "client_cores_busy": phase.get("client_cores_busy"),
@@ -704,18 +746,80 @@ def measure(
             "processes": idle[2],
             "states_on_disk_before": states_before,
             "states_on_disk_after": _states_on_disk(),
+            "window": window,
         }
+        if redis_url:
+            out["server"]["redis"] = _redis_state(redis_url)
     finally:
         _stop(server)
+    # Each pause goes with the phase it happened in; the open load is the steady state.
+    pauses = _gc_pauses(log_path, steady_from)
+    for pause in pauses:
+        pause["phase"] = next(
+            (
+                name
+                for name, p in out.get("server", {}).get("window", {}).items()
+                if p[0] <= pause["at"] <= p[1]
+            ),
+            "between phases",
+        )
+    out.setdefault("server", {})["gc_pauses"] = pauses[:100]
     out["database"], out["scale"] = dataset.database, dataset.scale
     out["machine"] = report.machine()
-    out["mode"] = "embedded: one worker, in-process state"
+    if redis_url:
+        out["mode"] = f"cluster: {CLUSTER_WORKERS} workers, PostgreSQL, Reflex state in Redis"
+        key = f"{dataset.database}-{dataset.scale}-cluster"
+    else:
+        out["mode"] = "embedded: one worker, SQLite, Reflex state on disk"
+        key = f"{dataset.database}-{dataset.scale}"
     results = report.load()
-    results.setdefault("websocket", {})[f"{dataset.database}-{dataset.scale}"] = out
+    results.setdefault("websocket", {})[key] = out
     report.save(results)
-    for line in markdown({f"{dataset.database}-{dataset.scale}": out}):
+    for line in markdown({key: out}):
         log(line)
     return out
+
+
+def _redis_state(url: str) -> dict:
+    """What the workers keep in Redis after the run: keys, memory, and the longest time to
+    live (a tab's state expires with the session idle timeout)."""
+    import redis
+
+    with redis.Redis.from_url(url) as client:
+        keys = list(client.scan_iter(count=1000))
+        ttls = [client.ttl(k) for k in keys[:500]]
+        memory = client.info("memory").get("used_memory", 0)
+    return {
+        "keys": len(keys),
+        "mb": round(memory / 2**20, 1),
+        "max_ttl_s": max(ttls, default=-2),
+        "without_ttl": sum(1 for t in ttls if t == -1),
+    }
+
+
+def _gc_lines(log_path: Path, start: int = 0) -> list[str]:
+    if not log_path.exists():
+        return []
+    with log_path.open("rb") as file:
+        file.seek(start)
+        lines = file.read().decode(errors="replace").splitlines()
+    return [line.strip() for line in lines if "garbage collection paused" in line]
+
+
+def _gc_pauses(log_path: Path, start: int = 0) -> list[dict]:
+    """Each collection that held the server over 10 ms (portal/upkeep.py logs them) from
+    byte `start` of its log on: its wall time, its own CPU time and when it ended."""
+    import re
+
+    pattern = (
+        r"paused the worker for ([0-9.]+) ms, ([0-9.]+) ms of it collecting "
+        r"\(generation (\d+), \d+ collected, at ([0-9.]+)\)"
+    )
+    return [
+        {"wall_ms": float(w), "cpu_ms": float(c), "generation": int(g), "at": float(at)}
+        for line in _gc_lines(log_path, start)
+        for w, c, g, at in re.findall(pattern, line)
+    ]
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -777,10 +881,38 @@ def markdown(runs: dict) -> list[str]:
                 f"cluster mode | {phase.get('cores_busy', '?')} cores busy of "
                 f"{m.get('cpus', '?')} ({server.get('processes', '?')} server processes) |"
             )
+        pauses = server.get("gc_pauses")
+        if pauses is not None:
+            steady = [p for p in pauses if p["phase"] == "open load"]
+            over = sorted((p["cpu_ms"] for p in steady if p["cpu_ms"] > 10), reverse=True)
+            longest = f" (longest {over[0]:.1f} ms)" if over else ""
+            waited = len(steady) - len(over)
+            elsewhere = ", ".join(
+                f"{p['phase']}: {p['cpu_ms']:.0f} ms (generation {p['generation']})"
+                for p in pauses
+                if p["phase"] != "open load" and p["cpu_ms"] > 10
+            )
+            out.append(
+                "| Garbage-collection pauses over 10 ms in the steady state (the open load) | "
+                f"none | {len(over)}{longest}"
+                + (f"; {waited} more over 10 ms waiting for a core" if waited else "")
+                + (f"; outside it: {elsewhere}" if elsewhere else "")
+                + f"{_mark(not over)} |"
+            )
         out += [
             f"| Server memory per socket | measured | "
             f"{server.get('rss_per_socket_mb', '?')} MB (resident {server.get('idle_rss_mb', '?')}"
             f" MB idle, {server.get('peak_rss_mb', '?')} MB at the peak) |",
+            *(
+                [
+                    f"| Reflex state in Redis | expires with the session | "
+                    f"{server['redis']['keys']} keys, {server['redis']['mb']} MB; longest time "
+                    f"to live {server['redis']['max_ttl_s']} s, "
+                    f"{server['redis']['without_ttl']} keys without one |"
+                ]
+                if server.get("redis")
+                else []
+            ),
             f"| Reflex state files on disk (.states) | expire with the session | "
             f"{server.get('states_on_disk_after', {}).get('files', '?')} files, "
             f"{server.get('states_on_disk_after', {}).get('mb', '?')} MB after the run "

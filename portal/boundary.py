@@ -23,7 +23,7 @@ from reflex_base.event import Event
 
 from portal import access, auth, ratelimit
 from portal.db import unit_of_work
-from portal.services import audit, sessions
+from portal.services import refusal_log, sessions
 from portal.services.sessions import Resolution, SessionProblem
 
 log = logging.getLogger("portal.boundary")
@@ -77,16 +77,9 @@ def record_refusal(
 ) -> None:
     """Audit a refusal in its own unit of work; repeats within a minute fold into one row."""
     try:
-        with unit_of_work() as session:
-            audit.record_refusal(
-                session=session,
-                actor=actor,
-                action=action,
-                target_type=kind,
-                detail=what,
-                ip=ip,
-                fold_on=fold_on,
-            )
+        refusal_log.record(
+            actor=actor, action=action, target_type=kind, detail=what, ip=ip, fold_on=fold_on
+        )
     except Exception:
         log.exception("could not write the refusal of %s to the audit log", what)
 
@@ -131,6 +124,8 @@ class PortalBoundary(Middleware):
             return self._too_fast(cookie, ip, handler, event.name)
         resolution = resolve_cookie(cookie, ip)
         actor = resolution.actor
+        if actor is not None:
+            limiter.signed_in(rate_key)
         role = access.role_for(actor)
         allowed = access.event_allowed(role, handler)
         if progress:

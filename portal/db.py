@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -39,7 +40,18 @@ def engine_for(url: str) -> Engine:
         return eng
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # PostgreSQL's default random_page_cost (4) prices index reads for spinning disks: with it,
+    # My Tasks joined a person's 200 steps to their filings by reading all 16,000 active
+    # filings (31 ms); at 1.1, right for SSDs and cached data, it uses the keys (4 ms).
+    # PORTAL_PG_OPTIONS replaces these session settings.
+    options = os.environ.get("PORTAL_PG_OPTIONS", "-c random_page_cost=1.1")
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={"options": options} if options else {},
+    )
 
 
 def get_engine() -> Engine:

@@ -41,10 +41,10 @@ from models import (
     TimeEntry,
     User,
 )
-from models.clients import bn_key, name_key
+from models.clients import bn_key, name_key, search_key
 
 # Bump when the generated data changes shape, so cached benchmark databases are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 PASSWORD = "Generated-firm-2026!"  # noqa: S105 (the published password of generated logins)
 BATCH_ROWS = 50_000
 
@@ -711,6 +711,7 @@ def _build(job: _Job) -> Generated:
             "business_number",
             "name_key",
             "bn_key",
+            "search_key",
             "contact_name",
             "contact_email",
             "phone",
@@ -742,6 +743,7 @@ def _build(job: _Job) -> Generated:
         address = f"{10 + int(r() * 2000)} {_STREETS[int(r() * len(_STREETS))]}, {city}, {province}"
         phone = f"{416 + int(r() * 500)}-555-{int(r() * 10_000):04d}"
         stamp = instant()
+        contact = f"{first} {last}"
         clients.add(
             (
                 client_base + c,
@@ -750,7 +752,8 @@ def _build(job: _Job) -> Generated:
                 number,
                 name_key(name),
                 bn_key(number),
-                f"{first} {last}",
+                search_key(name, number, contact),
+                contact,
                 email,
                 phone,
                 address,

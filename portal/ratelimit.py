@@ -19,6 +19,7 @@ import ipaddress
 import logging
 import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,6 +32,9 @@ from portal.settings import Settings, get_settings
 log = logging.getLogger("portal.ratelimit")
 
 TOO_FAST_MESSAGE = "You are going too fast: wait a moment and try again."
+
+# How many signed-in sessions a worker remembers as such (about 50 bytes each).
+KNOWN_SESSIONS = 20_000
 
 
 @dataclass(frozen=True)
@@ -98,11 +102,30 @@ class Limiter:
             )
             self._async = AsyncMovingWindow(storage)
         self._failing_since = 0.0
+        # Session keys this process has seen belong to a signed-in person, most recent last.
+        self._people: OrderedDict[str, None] = OrderedDict()
+
+    def signed_in(self, session: str) -> None:
+        """Note that this session key belongs to a signed-in person (the boundary resolved it).
+
+        From then on its events and requests count in the session's own windows only, not in
+        the address's: a firm's office of a hundred people behind one address must never share
+        one window. A key never seen signed in (no cookie, a forged, expired or revoked one)
+        still counts per address too, before any database work, so a script cannot escape the
+        address window by making up cookies."""
+        self._people[session] = None
+        self._people.move_to_end(session)
+        if len(self._people) > KNOWN_SESSIONS:
+            self._people.popitem(last=False)
+
+    def _per_address(self, session: str | None) -> bool:
+        return session is None or session not in self._people
 
     async def event(self, session: str, address: str) -> Verdict:
-        """A Reflex event: the session's (or signed out, the tab's) window, then the address's."""
+        """A Reflex event: the session's (or signed out, the tab's) window, then, unless the
+        session is known to be a person's, the address's."""
         verdict = await self._check(self.events_session, "event", "s", session)
-        if verdict.allowed:
+        if verdict.allowed and self._per_address(session):
             verdict = await self._check(self.events_address, "event", "a", address_key(address))
         return verdict
 
@@ -112,11 +135,12 @@ class Limiter:
         return await self._check(self.progress_session, "progress", "s", session)
 
     async def http(self, session: str | None, address: str) -> Verdict:
-        """An HTTP request the guard limits; without a session cookie only the address counts."""
+        """An HTTP request the guard limits; without a session cookie only the address counts,
+        and a session known to be a person's counts in its own windows only."""
         verdict = ALLOWED
         if session is not None:
             verdict = await self._check(self.http_session, "http", "s", session)
-        if verdict.allowed:
+        if verdict.allowed and self._per_address(session):
             verdict = await self._check(self.http_address, "http", "a", address_key(address))
         return verdict
 

@@ -85,6 +85,8 @@ class Settings:
     rate_progress_session: str = ""
     rate_http_session: str = ""
     rate_http_address: str = ""
+    # How soon repeats of a refusal already on record reach its audit row (refusal_log).
+    audit_flush_ms: int = 2000
 
 
 @lru_cache(maxsize=1)
@@ -119,4 +121,5 @@ def get_settings() -> Settings:
         rate_progress_session=_rate("PORTAL_RATE_LIMIT_PROGRESS_SESSION", "3000/minute"),
         rate_http_session=_rate("PORTAL_RATE_LIMIT_HTTP_SESSION", "300/minute;60/10 seconds"),
         rate_http_address=_rate("PORTAL_RATE_LIMIT_HTTP_ADDRESS", "3000/minute"),
+        audit_flush_ms=_int("PORTAL_AUDIT_FLUSH_MS", 2000, minimum=50),
     )

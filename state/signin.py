@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import reflex as rx
 
@@ -14,6 +15,9 @@ from state.calls import unexpected
 from state.session import SessionState, new_token
 
 # Why the visitor is on the sign-in page, from the boundary's redirect.
+# How long a refused sign-in's message outlives a reload of the page (a reconnect).
+ERROR_KEPT_SECONDS = 120
+
 REASONS = {
     "expired": "Your session expired. Please sign in again.",
     "ended": "Your session has ended. Please sign in again.",
@@ -54,12 +58,17 @@ class SignInState(SessionState):
     busy: bool = False
     # The submission being signed in: the same click arriving again opens no second session.
     _handled_token: str = ""
+    # When the error was shown: a reconnect re-runs `load`, and must not wipe it.
+    _error_at: float = 0.0
 
     @rx.event
     def load(self):
         reason = self.router.url.query_parameters.get("reason", "")
         self.notice = REASONS.get(reason, "")
-        self.error = ""
+        # A socket that reconnects (a worker restarting, a network blip) rehydrates the page
+        # and runs this again: the answer to the try just made stays; an old one goes.
+        if time.time() - self._error_at > ERROR_KEPT_SECONDS:
+            self.error = ""
 
     @rx.event
     async def sign_in(self, form_data: dict):
@@ -84,6 +93,7 @@ class SignInState(SessionState):
         if not result.ok:
             self.busy = False
             self.error = result.message
+            self._error_at = time.time()
             self.submit_token = new_token()
             yield rx.set_value("password", "")
             return

@@ -24,9 +24,11 @@ class TasksState(PagedMixin, SessionState):
 
     @rx.event
     def load(self):
-        self._fetch(1)
+        self._fetch(1, counted=True)
 
-    def _fetch(self, page: int) -> None:
+    def _fetch(self, page: int, counted: bool = False) -> None:
+        """A sort, a page or a status filter reads only the rows and their total; loading
+        the page or choosing a client also reads the counters and the client choices."""
         ok, client_id = self._pick(self.client_filter)
         if not ok:
             return
@@ -37,10 +39,11 @@ class TasksState(PagedMixin, SessionState):
                 client_id=client_id,
                 sort=self.sort,
                 page=page,
+                counted=counted,
             )
         except NotFound:
             self.client_filter = ""
-            self._fetch(page)
+            self._fetch(page, counted=True)
             self.error = "That client is not one of yours. Showing all your tasks."
             return
         except ServiceError as exc:
@@ -48,10 +51,11 @@ class TasksState(PagedMixin, SessionState):
             return
         self.error = ""
         self.rows = result.rows
-        self.assigned = result.assigned
-        self.due_soon = result.due_soon
-        self.overdue = result.overdue
-        self.client_options = result.clients
+        if result.counted:
+            self.assigned = result.assigned
+            self.due_soon = result.due_soon
+            self.overdue = result.overdue
+            self.client_options = result.clients
         self._paged(result)
 
     @rx.event
@@ -62,7 +66,7 @@ class TasksState(PagedMixin, SessionState):
     @rx.event
     def filter_client(self, value: str):
         self.client_filter = str(value or "")[:20]
-        self._fetch(1)
+        self._fetch(1, counted=True)
 
     @rx.event
     def sort_by(self, value: str):

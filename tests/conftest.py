@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from portal.db import engine_for
+from portal.services import refusal_log
 from portal.settings import get_settings
 from tests.support import live, postgres
 from tests.support.databases import (
@@ -71,7 +72,9 @@ def db_url(databases, tmp_path, monkeypatch) -> str:
     monkeypatch.setenv("PORTAL_DATABASE_URL", url)
     monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
+    refusal_log.forget()
     yield url
+    refusal_log.forget()
     databases.drop(url)
     get_settings.cache_clear()
 

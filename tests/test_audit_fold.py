@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models import AuditEvent
-from portal.services import audit, runner, steps
+from portal.services import audit, refusal_log, runner, steps
 from portal.services.errors import NotFound
 from tests.support.burst import refusal_burst
 
@@ -16,6 +16,7 @@ T0 = datetime(2026, 5, 4, 9, 30, 5, tzinfo=UTC)
 
 
 def refusals(session: Session) -> list[AuditEvent]:
+    refusal_log.flush()  # repeats reach the log within seconds
     session.expire_all()
     return list(
         session.exec(
@@ -141,3 +142,66 @@ def test_concurrent_refusals_all_count_and_make_one_row(db_url, session, world):
     refusal_burst(db_url, bea, threads=8, each=25)
     [row] = refusals(session)
     assert row.count == 200
+
+
+def _scope_refusal(actor, step_id):
+    with pytest.raises(NotFound):
+        runner.perform(steps.get_step, actor=actor, step_id=step_id)
+
+
+def test_the_first_refusal_is_on_record_at_once_and_repeats_cost_no_write(db_url, session, world):
+    bea = world.actor(session, world.bk1)
+    session.commit()
+    _scope_refusal(bea, world.outsider_step.id)
+    session.expire_all()
+    [row] = session.exec(select(AuditEvent).where(AuditEvent.outcome == "refused")).all()
+    assert row.count == 1  # written before the person saw the refusal
+    writes = []
+    engine = session.get_bind()
+    listen = lambda *args: writes.append(args[2])  # noqa: E731
+    from sqlalchemy import event
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        for _ in range(20):
+            _scope_refusal(bea, world.outsider_step.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert not [w for w in writes if w.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert refusal_log.flush() == 20
+    [row] = refusals(session)
+    assert row.count == 21
+    assert refusal_log.flush() == 0  # nothing counted twice
+
+
+def test_a_failed_flush_keeps_the_counts_for_the_next(db_url, session, world, monkeypatch):
+    bea = world.actor(session, world.bk1)
+    session.commit()
+    for _ in range(4):
+        _scope_refusal(bea, world.outsider_step.id)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database unavailable")
+
+    monkeypatch.setattr(audit, "add_repeats", broken)
+    with pytest.raises(RuntimeError):
+        refusal_log.flush()
+    monkeypatch.undo()
+    assert refusal_log.flush() == 3
+    [row] = refusals(session)
+    assert row.count == 4
+
+
+def test_a_new_minute_starts_a_new_row_after_the_old_one_is_complete(db_url, session, world):
+    bea = world.actor(session, world.bk1)
+    session.commit()
+    for _ in range(3):
+        refusal_log.record(actor=bea, detail="x", at=T0)
+    refusal_log.flush(T0 + timedelta(minutes=1))  # 09:30's repeats added, its key forgotten
+    for _ in range(2):
+        refusal_log.record(actor=bea, detail="x", at=T0 + timedelta(minutes=1))
+    refusal_log.flush()
+    assert [(r.at, r.count) for r in refusals(session)] == [
+        (T0, 3),
+        (T0 + timedelta(minutes=1), 2),
+    ]

@@ -53,3 +53,32 @@ def test_the_app_never_creates_tables_itself():
         if "create_all(" in path.read_text()
     ]
     assert offenders == []
+
+
+def test_clients_made_before_the_search_key_are_found_after_the_upgrade(tmp_path):
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0003")
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO firm (id, name, staff_seats, filing_steps_enabled, portal_enabled, "
+                "created_at, updated_at, version) VALUES (1, 'Old firm', 3, 1, 1, '2026-01-01', "
+                "'2026-01-01', 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO client (firm_id, name, business_number, name_key, bn_key, "
+                "contact_name, contact_email, phone, address, notes, created_at, updated_at, "
+                "version) VALUES (1, 'Grüne  Wiese GmbH', '98765 4321', 'x', 'x', 'Ana Díaz', "
+                "'', '', '', '', '2026-01-01', '2026-01-01', 1)"
+            )
+        )
+    upgrade(url)
+    with engine.connect() as conn:
+        key = conn.execute(text("SELECT search_key FROM client")).scalar_one()
+    engine.dispose()
+    assert key.split("\x1f") == ["grüne wiese gmbh", "98765 4321", "987654321", "ana díaz"]

@@ -109,3 +109,35 @@ def test_paging(session, world):
 def test_bad_filters_get_a_message(session, world, field, value):
     with pytest.raises(Invalid):
         tasks.my_tasks(session=session, actor=world.actor(session, world.bk1), **{field: value})
+
+
+def test_a_sort_a_page_or_a_status_reads_only_the_rows_and_their_total(session, busy):
+    """Refresh only what changed: the counters and client choices stay as loaded, the rows
+    and the filtered total are read afresh (two statements instead of three)."""
+    from sqlalchemy import event
+
+    bea = busy.actor(session, busy.bk1)
+    statements = []
+    engine = session.get_bind()
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        full = tasks.my_tasks(session=session, actor=bea, sort="client")
+        whole = len(statements)
+        statements.clear()
+        part = tasks.my_tasks(
+            session=session, actor=bea, sort="client", status="waiting_on_client", counted=False
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert (whole, len(statements)) == (3, 2)
+    assert full.counted and not part.counted
+    assert titles(part) == ["Waiting one"] and part.total == 1
+    # Nothing is counted that was not read.
+    assert (part.assigned, part.due_soon, part.overdue, part.clients) == (0, 0, 0, [])
+
+
+def test_a_client_filter_is_checked_even_when_only_rows_are_read(session, busy):
+    bea = busy.actor(session, busy.bk1)
+    with pytest.raises(NotFound):
+        tasks.my_tasks(session=session, actor=bea, client_id=busy.outsider_client.id, counted=False)

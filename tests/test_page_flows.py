@@ -289,3 +289,38 @@ def test_a_tick_updates_only_its_line_without_reloading_the_page(session, world)
     assert [e.is_done for e in state.step.checklist] == [True, False]
     assert state.step.checklist[0].done_by == "Bea Books" and state.step.checklist_done == 1
     assert len(statements) <= 2, statements
+
+
+def test_sorting_my_tasks_keeps_the_counters_and_choices_it_loaded(session, world):
+    from state.tasks import TasksState
+
+    as_user(session, world, world.bk1)
+    state = page_state(TasksState)
+    run_handler(state, "load")
+    loaded = (state.assigned, state.due_soon, state.overdue, list(state.client_options))
+    assert state.assigned > 0 and state.client_options
+    run_handler(state, "sort_by", value="client")
+    run_handler(state, "filter_status", value="done")
+    assert (state.assigned, state.due_soon, state.overdue, list(state.client_options)) == loaded
+    assert state.rows == [] and state.total == 0  # no done task: the list itself is read
+
+
+def test_a_reconnect_keeps_the_answer_to_the_sign_in_just_tried(session, world):
+    """A socket that reconnects rehydrates the page and runs its load again; the message for
+    the try just made must stay (it was lost that way on two workers), an old one goes."""
+    state = page_state(SignInState)
+    state.router_data = {"query": {}}
+    answers = list(
+        run_handler(
+            state,
+            "sign_in",
+            form_data={"email": world.bk1.email, "password": "not it", "_token": "t1"},
+        )
+        or []
+    )
+    assert state.error == "The email or password is incorrect.", answers
+    run_handler(state, "load")
+    assert state.error == "The email or password is incorrect."
+    state._error_at -= 3600
+    run_handler(state, "load")
+    assert state.error == ""

@@ -82,6 +82,31 @@ def test_an_address_window_counts_every_session_and_tab_from_it(rates):
     assert run(limiter.event("tab x", "198.51.100.3")).allowed
 
 
+def test_sessions_seen_signed_in_count_only_in_their_own_windows(rates):
+    limiter = rates(
+        PORTAL_RATE_LIMIT_EVENTS_ADDRESS="8/minute",
+        PORTAL_RATE_LIMIT_HTTP_ADDRESS="8/minute",
+        PORTAL_RATE_LIMIT_EVENTS_SESSION="5/minute",
+    )
+    office = [f"person {i}" for i in range(4)]
+    for key in office:
+        limiter.signed_in(key)
+
+    async def busy_office():
+        events = [await limiter.event(key, "198.51.100.2") for key in office for _ in range(5)]
+        pages = [await limiter.http(key, "198.51.100.2") for key in office for _ in range(5)]
+        over = await limiter.event(office[0], "198.51.100.2")
+        forged = [await limiter.event(f"made up {i}", "198.51.100.2") for i in range(10)]
+        return events, pages, over, forged
+
+    events, pages, over, forged = run(busy_office())
+    # 20 events and 20 page loads from one address, over its 8: each person has their own.
+    assert all(v.allowed for v in events + pages)
+    assert not over.allowed  # each session's own window still holds
+    # Made-up cookies have no session to count against: the address window catches them.
+    assert [v.allowed for v in forged] == [True] * 8 + [False] * 2
+
+
 def test_a_burst_window_refusal_does_not_use_up_the_longer_window(rates):
     limiter = rates(PORTAL_RATE_LIMIT_EVENTS_SESSION="5/minute;2/1 second")
 

@@ -78,6 +78,33 @@ def record_refusal(
     INSERT .. ON CONFLICT DO UPDATE on the row's fold key, atomic on SQLite and PostgreSQL,
     so concurrent workers and threads add up without losing a count or doubling a row.
     """
+    write_refusal(
+        session,
+        refusal_row(
+            actor=actor,
+            detail=detail,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            ip=ip,
+            fold_on=fold_on,
+            at=at,
+        ),
+    )
+
+
+def refusal_row(
+    *,
+    actor: Actor | None,
+    detail: str,
+    action: str = "refused",
+    target_type: str = "",
+    target_id: int | None = None,
+    ip: str = "",
+    fold_on: str | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """The row a refusal is recorded as, with the fold key it shares with its repeats."""
     at = at or utcnow()
     firm_id = actor.firm_id if actor is not None else None
     ip = text.escaped(ip or (actor.ip if actor is not None else ""))[:64]
@@ -95,7 +122,7 @@ def record_refusal(
             )
         ).encode()
     ).hexdigest()
-    values = {
+    return {
         "firm_id": firm_id,
         "at": at,
         "actor_id": actor.user_id if actor is not None else None,
@@ -110,11 +137,19 @@ def record_refusal(
         "count": 1,
         "fold_key": fold_key,
     }
+
+
+def write_refusal(session: Session, values: dict) -> None:
     statement = _fold_statement(session.get_bind().dialect.name)
     if statement is None:  # pragma: no cover - only SQLite and PostgreSQL are supported
         session.add(AuditEvent(**values))
         return
     session.exec(statement, params=values)
+
+
+def add_repeats(session: Session, repeats: dict[str, int]) -> None:
+    """Add counted repeats to the rows they fold into, in one executemany."""
+    session.exec(_ADD_REPEATS, params=[{"key": key, "n": n} for key, n in repeats.items()])
 
 
 _FOLD_STATEMENTS: dict[str, object] = {}
@@ -137,6 +172,12 @@ def _fold_statement(dialect: str):
         )
     return _FOLD_STATEMENTS[dialect]
 
+
+_ADD_REPEATS = (
+    AuditEvent.__table__.update()
+    .where(AuditEvent.__table__.c.fold_key == bindparam("key"))
+    .values(count=AuditEvent.__table__.c["count"] + bindparam("n"))
+)
 
 PAGE_SIZE = 50
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from models import Firm, User, UserRole
@@ -29,37 +30,52 @@ def _option(user_id: int, name: str, role: str) -> PersonOption:
 _PICKED = (User.id, User.name, User.role)
 
 
-def _firm(session: Session, actor: Actor) -> Firm:
-    return session.exec(select(Firm).where(Firm.id == actor.firm_id)).one()
+# Every active login of a firm that a picker can offer, staff first, each group by name.
+_ACTIVE = (
+    select(*_PICKED)
+    .where(User.firm_id == bindparam("firm_id"), User.is_active.is_(True))
+    .order_by(User.role == UserRole.BOOKKEEPER.value, User.name, User.id)
+)
+_PORTAL_OPEN = select(Firm.portal_enabled, Firm.filing_steps_enabled).where(
+    Firm.id == bindparam("firm_id")
+)
+
+
+def _portal_open(session: Session, actor: Actor) -> bool:
+    # The firm's two switches, read as columns: portal_open_for needs nothing else.
+    row = session.execute(_PORTAL_OPEN, {"firm_id": actor.firm_id}).one()
+    return sessions.portal_open_for(row)
+
+
+@dataclass(frozen=True)
+class Pickers:
+    assignees: list[PersonOption]
+    reviewers: list[PersonOption]
+
+
+def pickers(*, session: Session, actor: Actor) -> Pickers:
+    """Both pickers of the filing page from one read of the firm's active logins.
+
+    Assignees: active staff, and active bookkeepers when the firm has the portal, marked as
+    such. Reviewers and approvers: staff only, a bookkeeper is never offered."""
+    scope.require_staff(actor)
+    params = {"firm_id": actor.firm_id}
+    portal_open = _portal_open(session, actor)
+    staff, bookkeepers = [], []
+    for user_id, name, role in session.execute(_ACTIVE, params):
+        if role in scope.STAFF_ROLES:
+            staff.append(_option(user_id, name, role))
+        elif role == UserRole.BOOKKEEPER and portal_open:
+            bookkeepers.append(_option(user_id, name, role))
+    return Pickers(assignees=staff + bookkeepers, reviewers=staff)
 
 
 def assignee_options(*, session: Session, actor: Actor) -> list[PersonOption]:
-    """Active staff, and active bookkeepers when the firm has the portal, marked as such."""
-    scope.require_staff(actor)
-    roles = list(scope.STAFF_ROLES)
-    if sessions.portal_open_for(_firm(session, actor)):
-        roles.append(UserRole.BOOKKEEPER.value)
-    users = session.exec(
-        select(*_PICKED)
-        .where(User.firm_id == actor.firm_id, User.is_active.is_(True), User.role.in_(roles))
-        .order_by(User.role == UserRole.BOOKKEEPER.value, User.name)
-    ).all()
-    return [_option(*u) for u in users]
+    return pickers(session=session, actor=actor).assignees
 
 
 def reviewer_options(*, session: Session, actor: Actor) -> list[PersonOption]:
-    """Reviewers and approvers are staff: a bookkeeper is never offered."""
-    scope.require_staff(actor)
-    users = session.exec(
-        select(*_PICKED)
-        .where(
-            User.firm_id == actor.firm_id,
-            User.is_active.is_(True),
-            User.role.in_(scope.STAFF_ROLES),
-        )
-        .order_by(User.name)
-    ).all()
-    return [_option(*u) for u in users]
+    return pickers(session=session, actor=actor).reviewers
 
 
 def name_of(session: Session, actor: Actor, user_id: int | None) -> str:
@@ -81,7 +97,7 @@ def assignable(session: Session, actor: Actor, user_id: int) -> User:
         raise Invalid("That person is not in your firm.")
     if not user.is_active:
         raise Invalid(f"{user.name} is deactivated and cannot be assigned work.")
-    if user.role == UserRole.BOOKKEEPER and not sessions.portal_open_for(_firm(session, actor)):
+    if user.role == UserRole.BOOKKEEPER and not _portal_open(session, actor):
         raise Invalid("Bookkeepers can be assigned steps only while the Bookkeeper Portal is on.")
     return user
 

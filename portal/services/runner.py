@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.auth import Actor
 from portal.db import unit_of_work
-from portal.services import audit, submissions
+from portal.services import refusal_log, submissions
 from portal.services.errors import NotFound, Refused
 
 T = TypeVar("T")
@@ -81,15 +81,13 @@ def record_refusal(actor: Actor, fn: Callable, kwargs: dict[str, Any], exc: Exce
             target_type, target_id = key.removesuffix("_id"), value
             break
     try:
-        with unit_of_work() as session:
-            # Folded: the same refusal of the same person within a minute adds to one row's
-            # count (the row keeps the first record named), so probing many ids is one row.
-            audit.record_refusal(
-                session=session,
-                actor=actor,
-                target_type=target_type,
-                target_id=target_id,
-                detail=f"{operation}: {'not found' if isinstance(exc, NotFound) else 'role'}",
-            )
+        # Folded: the same refusal of the same person within a minute adds to one row's
+        # count (the row keeps the first record named), so probing many ids is one row.
+        refusal_log.record(
+            actor=actor,
+            target_type=target_type,
+            target_id=target_id,
+            detail=f"{operation}: {'not found' if isinstance(exc, NotFound) else 'role'}",
+        )
     except Exception:
         log.exception("could not audit the refusal of %s", operation)

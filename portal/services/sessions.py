@@ -84,12 +84,39 @@ def redeem_handoff(*, session: Session, code: str, now: datetime | None = None) 
     return token
 
 
-# Run before every event and request: built once, so each run only executes it.
+# Run before every event and request: built once, so each run only executes it, and reading
+# only the columns it decides on (no ORM rows to build, and never the password hash).
 _RESOLVE = (
-    select(LoginSession, User, Firm)
+    select(
+        LoginSession.id.label("session_id"),
+        LoginSession.revoked_at,
+        LoginSession.revoked_reason,
+        LoginSession.expires_at,
+        LoginSession.last_seen_at,
+        User.id.label("user_id"),
+        User.firm_id,
+        User.role,
+        User.name,
+        User.email,
+        User.is_active,
+        User.must_change_password,
+        Firm.name.label("firm_name"),
+        Firm.filing_steps_enabled,
+        Firm.portal_enabled,
+    )
     .join(User, User.id == LoginSession.user_id)
     .join(Firm, Firm.id == User.firm_id)
     .where(LoginSession.token_hash == bindparam("token_hash"))
+)
+_TOUCH = (
+    update(LoginSession)
+    .where(LoginSession.id == bindparam("sid"))
+    .values(last_seen_at=bindparam("seen"))
+)
+_REVOKE = (
+    update(LoginSession)
+    .where(LoginSession.id == bindparam("sid"), LoginSession.revoked_at.is_(None))
+    .values(revoked_at=bindparam("at"), revoked_reason=bindparam("why"))
 )
 
 
@@ -102,36 +129,34 @@ def resolve(
     if not looks_like_secret(token):
         return Resolution(None, SessionProblem.INVALID)
     now = now or utcnow()
-    row = session.exec(_RESOLVE, params={"token_hash": digest(token)}).first()
+    row = session.execute(_RESOLVE, {"token_hash": digest(token)}).first()
     if row is None:
         return Resolution(None, SessionProblem.INVALID)
-    login, user, firm = row
-    if login.revoked_at is not None:
+    if row.revoked_at is not None:
         # An expiry noticed by an earlier request still reads as an expiry, not a sign-out.
-        expired = login.revoked_reason == "expired"
+        expired = row.revoked_reason == "expired"
         return Resolution(None, SessionProblem.EXPIRED if expired else SessionProblem.ENDED)
     idle = timedelta(minutes=get_settings().session_idle_minutes)
-    if now >= login.expires_at or now >= login.last_seen_at + idle:
-        _revoke(session, login, "expired", now)
+    if now >= row.expires_at or now >= row.last_seen_at + idle:
+        session.execute(_REVOKE, {"sid": row.session_id, "at": now, "why": "expired"})
         return Resolution(None, SessionProblem.EXPIRED)
-    if not user.is_active:
-        _revoke(session, login, "deactivated", now)
+    if not row.is_active:
+        session.execute(_REVOKE, {"sid": row.session_id, "at": now, "why": "deactivated"})
         return Resolution(None, SessionProblem.ENDED)
-    if user.role == UserRole.BOOKKEEPER and not portal_open_for(firm):
+    if row.role == UserRole.BOOKKEEPER and not portal_open_for(row):
         return Resolution(None, SessionProblem.PORTAL_OFF)
-    if now - login.last_seen_at >= TOUCH_EVERY:
-        login.last_seen_at = now
-        session.add(login)
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        session.execute(_TOUCH, {"sid": row.session_id, "seen": now})
     return Resolution(
         Actor(
-            user_id=user.id,
-            firm_id=user.firm_id,
-            role=user.role,
-            name=user.name,
-            email=user.email,
-            session_id=login.id,
-            must_change_password=user.must_change_password,
-            firm_name=firm.name,
+            user_id=row.user_id,
+            firm_id=row.firm_id,
+            role=row.role,
+            name=row.name,
+            email=row.email,
+            session_id=row.session_id,
+            must_change_password=row.must_change_password,
+            firm_name=row.firm_name,
             ip=ip,
         )
     )

@@ -108,6 +108,67 @@ def load(session: Session, actor: Actor, step_id: int) -> Step:
     return step
 
 
+# What a step's view shows of its checklist, time and comments, and of the people named:
+# columns only (no ORM objects to build), for any number of steps in one bound list.
+_IDS = bindparam("ids", expanding=True)
+_CHECKLIST = (
+    select(
+        ChecklistItem.step_id,
+        ChecklistItem.id,
+        ChecklistItem.label,
+        ChecklistItem.is_done,
+        ChecklistItem.done_by_id,
+    )
+    .where(ChecklistItem.step_id.in_(_IDS))
+    .order_by(ChecklistItem.position, ChecklistItem.id)
+)
+_TIME = (
+    select(
+        TimeEntry.step_id,
+        TimeEntry.id,
+        TimeEntry.minutes,
+        TimeEntry.work_date,
+        TimeEntry.note,
+        TimeEntry.user_id,
+    )
+    .where(TimeEntry.step_id.in_(_IDS))
+    .order_by(TimeEntry.work_date, TimeEntry.id)
+)
+_COMMENTS = (
+    select(
+        StepComment.step_id,
+        StepComment.id,
+        StepComment.author_id,
+        StepComment.body,
+        StepComment.created_at,
+    )
+    .where(StepComment.step_id.in_(_IDS))
+    .order_by(StepComment.created_at, StepComment.id)
+)
+_PEOPLE = select(User.id, User.name, User.role).where(User.id.in_(_IDS))
+
+
+# A filing's steps as the views read them: the columns, not ORM rows.
+_FILING_STEPS = built(
+    lambda visible: (
+        select(
+            Step.id,
+            Step.filing_id,
+            Step.title,
+            Step.description,
+            Step.assignee_id,
+            Step.due_date,
+            Step.status,
+            Step.waiting_reason,
+            Step.position,
+            Step.version,
+        )
+        .where(Step.filing_id == bindparam("filing_id"), visible)
+        .order_by(Step.position, Step.id)
+    )
+)
+
+
 def views(
     session: Session, actor: Actor, steps: list[Step], today: date | None = None
 ) -> list[StepView]:
@@ -117,32 +178,20 @@ def views(
     if not ids:
         return []
     user_ids = {s.assignee_id for s in steps if s.assignee_id}
-    checklist: dict[int, list[ChecklistItem]] = defaultdict(list)
-    for item in session.exec(
-        select(ChecklistItem)
-        .where(ChecklistItem.step_id.in_(ids))
-        .order_by(ChecklistItem.position, ChecklistItem.id)
-    ):
+    checklist: dict[int, list] = defaultdict(list)
+    for item in session.execute(_CHECKLIST, {"ids": ids}):
         checklist[item.step_id].append(item)
         if item.done_by_id:
             user_ids.add(item.done_by_id)
-    entries: dict[int, list[TimeEntry]] = defaultdict(list)
-    for entry in session.exec(
-        select(TimeEntry)
-        .where(TimeEntry.step_id.in_(ids))
-        .order_by(TimeEntry.work_date, TimeEntry.id)
-    ):
+    entries: dict[int, list] = defaultdict(list)
+    for entry in session.execute(_TIME, {"ids": ids}):
         entries[entry.step_id].append(entry)
         user_ids.add(entry.user_id)
-    comments: dict[int, list[StepComment]] = defaultdict(list)
-    for comment in session.exec(
-        select(StepComment)
-        .where(StepComment.step_id.in_(ids))
-        .order_by(StepComment.created_at, StepComment.id)
-    ):
+    comments: dict[int, list] = defaultdict(list)
+    for comment in session.execute(_COMMENTS, {"ids": ids}):
         comments[comment.step_id].append(comment)
         user_ids.add(comment.author_id)
-    users = {u.id: u for u in session.exec(select(User).where(User.id.in_(user_ids or {0})))}
+    users = {u.id: u for u in session.execute(_PEOPLE, {"ids": list(user_ids or {0})})}
 
     def name(user_id: int | None) -> str:
         return users[user_id].name if user_id in users else ""
@@ -212,12 +261,8 @@ def steps_for_filing(*, session: Session, actor: Actor, filing_id: int) -> list[
     """All steps of a filing: the staff view of the Filing Steps module."""
     scope.require_staff(actor)
     filing = filings.load(session, actor, filing_id)
-    steps = session.exec(
-        select(Step)
-        .where(Step.filing_id == filing.id, scope.step_visible(actor))
-        .order_by(Step.position, Step.id)
-    ).all()
-    return views(session, actor, list(steps))
+    rows = session.execute(_FILING_STEPS(scope.step_visible(actor)), {"filing_id": filing.id})
+    return views(session, actor, list(rows))
 
 
 def get_step(*, session: Session, actor: Actor, step_id: int) -> StepView:

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, bindparam, case, func
 from sqlmodel import Session, select
 
 from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus
@@ -18,6 +18,7 @@ from portal import routes
 from portal.auth import Actor
 from portal.services import display, scope
 from portal.services.errors import Invalid, NotFound
+from portal.services.statements import built
 
 PAGE_SIZE = 20
 SORTS = ("due", "due_desc", "client")
@@ -53,77 +54,76 @@ class TaskList:
     total: int = 0
     page: int = 1
     pages: int = 1
+    # False when only the rows and the total were read (a sort, a page, a status filter):
+    # the counters and the client choices above are then not filled in.
+    counted: bool = True
+
+
+# The person's own steps on active filings; their id is bound when a statement runs.
+_ASSIGNED = Step.assignee_id == bindparam("me")
+_ACTIVE = Filing.status.in_(ACTIVE_FILING_STATUSES)
+_OF_STATUS = Step.status == bindparam("status")
+_OF_CLIENT = Filing.client_id == bindparam("client_id")
 
 
 def _mine(actor: Actor):
-    return (
-        scope.step_visible(actor),
-        Step.assignee_id == actor.user_id,
-        Filing.status.in_(ACTIVE_FILING_STATUSES),
-    )
+    return (scope.step_visible(actor), _ASSIGNED, _ACTIVE)
 
 
-def my_tasks(
-    *,
-    session: Session,
-    actor: Actor,
-    status: str = "",
-    client_id: int | None = None,
-    sort: str = "due",
-    page: int = 1,
-    today: date | None = None,
-) -> TaskList:
-    today = today or date.today()
-    if status and status not in {s.value for s in StepStatus}:
-        raise Invalid("Choose a status from the list.")
-    if sort not in SORTS:
-        raise Invalid("Choose how to sort from the list.")
-    mine = _mine(actor)
-    options = session.exec(
+def _params(actor: Actor, **values) -> dict:
+    return {"me": actor.user_id, **values}
+
+
+_OPTIONS = built(
+    lambda visible: (
         select(Client.id, Client.name)
         .join(Filing, Filing.client_id == Client.id)
         .join(Step, Step.filing_id == Filing.id)
-        .where(*mine)
+        .where(visible, _ASSIGNED, _ACTIVE)
         .distinct()
         .order_by(Client.name)
-    ).all()
-    chosen = []
-    if status:
-        chosen.append(Step.status == status)
-    if client_id:
-        # Filtering by a client outside the person's scope is refused like any foreign id.
-        if client_id not in {cid for cid, _ in options}:
-            raise NotFound
-        chosen.append(Filing.client_id == client_id)
+    )
+)
 
-    # The three counters and the filtered total in one pass over the person's steps.
-    open_ = Step.status != StepStatus.DONE.value
-    soon = today + timedelta(days=display.DUE_SOON_DAYS)
 
-    def tally(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+def _tally(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    assigned, due_soon, overdue, total = session.exec(
+
+_OPEN = Step.status != StepStatus.DONE.value
+# The three counters and the filtered total in one pass over the person's steps.
+_COUNTS = built(
+    lambda visible, *chosen: (
         select(
             func.count(),
-            tally(open_ & (Step.due_date >= today) & (Step.due_date <= soon)),
-            tally(open_ & (Step.due_date < today)),
-            tally(and_(*chosen)) if chosen else func.count(),
+            _tally(
+                _OPEN & (Step.due_date >= bindparam("today")) & (Step.due_date <= bindparam("soon"))
+            ),
+            _tally(_OPEN & (Step.due_date < bindparam("today"))),
+            _tally(and_(*chosen)) if chosen else func.count(),
         )
         .select_from(Step)
         .join(Filing, Filing.id == Step.filing_id)
-        .where(*mine)
-    ).one()
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, page), pages)
-    undated = Step.due_date.is_(None)
-    order = {
-        "due": (undated, Step.due_date, Step.id),
-        "due_desc": (undated, Step.due_date.desc(), Step.id),
-        "client": (func.lower(Client.name), undated, Step.due_date, Step.id),
-    }[sort]
-    # Only the columns a row shows: no whole rows of three tables for twenty lines.
-    rows = session.exec(
+        .where(visible, _ASSIGNED, _ACTIVE)
+    )
+)
+_TOTAL = built(
+    lambda visible, *chosen: (
+        select(func.count())
+        .select_from(Step)
+        .join(Filing, Filing.id == Step.filing_id)
+        .where(visible, _ASSIGNED, _ACTIVE, *chosen)
+    )
+)
+_UNDATED = Step.due_date.is_(None)
+_ORDERS = {
+    "due": (_UNDATED, Step.due_date, Step.id),
+    "due_desc": (_UNDATED, Step.due_date.desc(), Step.id),
+    "client": (func.lower(Client.name), _UNDATED, Step.due_date, Step.id),
+}
+# Only the columns a row shows: no whole rows of three tables for twenty lines.
+_ROWS = built(
+    lambda visible, order, *chosen: (
         select(
             Step.id,
             Step.title,
@@ -135,10 +135,61 @@ def my_tasks(
         )
         .join(Filing, Filing.id == Step.filing_id)
         .join(Client, Client.id == Filing.client_id)
-        .where(*mine, *chosen)
+        .where(visible, _ASSIGNED, _ACTIVE, *chosen)
         .order_by(*order)
-        .offset((page - 1) * PAGE_SIZE)
+        .offset(bindparam("offset"))
         .limit(PAGE_SIZE)
+    )
+)
+
+
+def my_tasks(
+    *,
+    session: Session,
+    actor: Actor,
+    status: str = "",
+    client_id: int | None = None,
+    sort: str = "due",
+    page: int = 1,
+    today: date | None = None,
+    counted: bool = True,
+) -> TaskList:
+    """Three statements, each built once per person and kind of view: the client filter's
+    choices, the counters with the filtered total, and one page of rows. Not `counted`, the
+    choices and counters are left out (a sort or a page changes neither), and the total is
+    counted alone."""
+    today = today or date.today()
+    if status and status not in {s.value for s in StepStatus}:
+        raise Invalid("Choose a status from the list.")
+    if sort not in SORTS:
+        raise Invalid("Choose how to sort from the list.")
+    visible = scope.step_visible(actor)
+    options = []
+    if counted or client_id:
+        options = session.execute(_OPTIONS(visible), _params(actor)).all()
+    chosen, values = [], {}
+    if status:
+        chosen.append(_OF_STATUS)
+        values["status"] = status
+    if client_id:
+        # Filtering by a client outside the person's scope is refused like any foreign id.
+        if client_id not in {cid for cid, _ in options}:
+            raise NotFound
+        chosen.append(_OF_CLIENT)
+        values["client_id"] = client_id
+    assigned = due_soon = overdue = 0
+    if counted:
+        soon = today + timedelta(days=display.DUE_SOON_DAYS)
+        assigned, due_soon, overdue, total = session.execute(
+            _COUNTS(visible, *chosen), _params(actor, today=today, soon=soon, **values)
+        ).one()
+    else:
+        total = session.execute(_TOTAL(visible, *chosen), _params(actor, **values)).scalar_one()
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(1, page), pages)
+    rows = session.execute(
+        _ROWS(visible, _ORDERS[sort], *chosen),
+        _params(actor, offset=(page - 1) * PAGE_SIZE, **values),
     ).all()
     return TaskList(
         rows=[
@@ -163,6 +214,7 @@ def my_tasks(
         total=total,
         page=page,
         pages=pages,
+        counted=counted,
     )
 
 

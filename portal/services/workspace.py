@@ -44,11 +44,12 @@ def filing_page(*, session: Session, actor: Actor, filing_id: int) -> FilingPage
     """The staff filing page: steps, pickers, documents and discussion."""
     scope.require_staff(actor)
     header = filings.get_filing(session=session, actor=actor, filing_id=filing_id)
+    picked = people.pickers(session=session, actor=actor)
     return FilingPage(
         header=header,
         steps=steps.steps_for_filing(session=session, actor=actor, filing_id=filing_id),
-        assignees=people.assignee_options(session=session, actor=actor),
-        reviewers=people.reviewer_options(session=session, actor=actor),
+        assignees=picked.assignees,
+        reviewers=picked.reviewers,
         posts=discussion.list_posts(session=session, actor=actor, filing_id=filing_id),
         can_post=discussion.can_post(session=session, actor=actor, filing_id=filing_id),
         documents=documents.list_documents(

@@ -92,11 +92,22 @@ def _check_layer_one(live_app, attempts, result, expect_event):
     assert refusals == len(attempts), "each forged event must get exactly one refusal"
     assert after_state == before_state
     assert snapshot(live_app.database_url) == before_db
-    audited = Counter()
-    for row in audit_added(live_app.database_url, audit_before):
-        if row["action"] == "refused" and row["outcome"] == "refused":
-            audited[row["detail"]] += row["added"]
     expected = Counter(a.key for a in attempts)
+
+    def tally(rows) -> Counter:
+        audited = Counter()
+        for row in rows:
+            if row["action"] == "refused" and row["outcome"] == "refused":
+                audited[row["detail"]] += row["added"]
+        return audited
+
+    audited = tally(
+        audit_added(
+            live_app.database_url,
+            audit_before,
+            until=lambda rows: all(tally(rows)[k] >= n for k, n in expected.items()),
+        )
+    )
     missing = sorted(k for k in expected if audited[k] < expected[k])
     assert missing == [], f"refusals missing from the audit log: {missing}"
     # Each refusal counted once: folded into its handler's row, never lost nor doubled.
@@ -385,7 +396,11 @@ async def _aim(live_app, cookie, attempts, forbidden: set[str]):
                 # A new row, or one more on the row this refusal folds into.
                 [
                     (r["outcome"], r["target_id"])
-                    for r in audit_added(live_app.database_url, audit_before)
+                    for r in audit_added(
+                        live_app.database_url,
+                        audit_before,
+                        until=lambda rows: any(r["outcome"] == "refused" for r in rows),
+                    )
                 ],
                 sorted(s for s in forbidden if s in frames),
             )

@@ -85,6 +85,8 @@ def live_env(
         PORTAL_DATA_DIR=str(data_dir),
         PORTAL_DATABASE_URL=database_url or f"sqlite:///{data_dir / 'portal.db'}",
         PORT=str(port),
+        # Repeated refusals reach the audit log within 0.1 s, so tests wait little for them.
+        PORTAL_AUDIT_FLUSH_MS="100",
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         REFLEX_USE_NPM="1",
         REFLEX_TELEMETRY_ENABLED="false",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from sqlalchemy import inspect, text
 
 from portal.db import engine_for
@@ -47,9 +50,28 @@ def audit_tally(database_url: str) -> dict[int, int]:
         return dict(conn.execute(text("SELECT id, count FROM audit_event")).all())
 
 
-def audit_added(database_url: str, before: dict[int, int]) -> list[dict]:
+def audit_added(
+    database_url: str,
+    before: dict[int, int],
+    until: Callable[[list[dict]], bool] | None = None,
+    timeout: float = 10.0,
+) -> list[dict]:
     """The audit rows written or added to since `before` (an `audit_tally`), each with
-    "added": how many events it gained since then."""
+    "added": how many events it gained since then.
+
+    A refusal's first occurrence is on record at once; its repeats reach the row within the
+    server's flush interval (0.1 s in tests). Given `until`, this waits up to `timeout` for the
+    rows to satisfy it and returns them as they are then, so the caller's assertion says what
+    was missing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = _added(database_url, before)
+        if until is None or until(rows) or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.05)
+
+
+def _added(database_url: str, before: dict[int, int]) -> list[dict]:
     added = []
     for row in audit_rows(database_url):
         gained = row["count"] - before.get(row["id"], 0)
