@@ -19,6 +19,17 @@ from tests.support.databases import (
     backend,
 )
 
+LIVE_FIXTURES = frozenset({"live_app", "cluster_app"})
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that needs the app served is marked `live`, whether its module says so or
+    not, so `-m live` and `-m "not live"` split the suite exactly (make test-cluster runs the
+    two halves side by side)."""
+    for item in items:
+        if LIVE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)
+
 
 @pytest.fixture(scope="session")
 def postgres_server():
