@@ -42,6 +42,7 @@ from models import (
     User,
 )
 from models.clients import bn_key, name_key, search_key
+from portal.demo import _pdf as demo_pdf
 
 # Bump when the generated data changes shape, so cached benchmark databases are rebuilt.
 GENERATOR_VERSION = 2
@@ -267,30 +268,8 @@ _CHECKLIST_CUTS = (0.30, 0.45, 0.65, 0.80, 0.90, 1.0)
 
 
 def _pdf(label: str) -> bytes:
-    """A one-page PDF: enough for a browser's viewer and for the upload's type check."""
-    stream = f"BT /F1 14 Tf 72 720 Td ({label}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    )
-    return out.getvalue()
+    """A one-page PDF, made as the demo's documents are."""
+    return demo_pdf(label)
 
 
 # ---------------------------------------------------------------------------------------------
