@@ -538,11 +538,13 @@ def _seats(url: str, firm_id: int, count: int) -> list[dict]:
     return seats
 
 
-def _group_usage(pgid: int) -> tuple[float, int, int]:
-    """CPU seconds, resident bytes and processes of every process in a process group."""
+def _group_usage(pgid: int) -> tuple[float, int, int, dict[int, float]]:
+    """CPU seconds, resident bytes and processes of every process in a process group, and
+    each process's CPU seconds (to see whether the workers share the load)."""
     tick = os.sysconf("SC_CLK_TCK")
     page = os.sysconf("SC_PAGE_SIZE")
     cpu, rss, count = 0.0, 0, 0
+    each: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -553,23 +555,25 @@ def _group_usage(pgid: int) -> tuple[float, int, int]:
         fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[2]) != pgid:
             continue
-        cpu += (int(fields[11]) + int(fields[12])) / tick
+        used = (int(fields[11]) + int(fields[12])) / tick
+        cpu += used
+        each[int(entry)] = used
         rss += int(fields[21]) * page
         count += 1
-    return cpu, rss, count
+    return cpu, rss, count, each
 
 
 class Monitor(threading.Thread):
     def __init__(self, pgid: int):
         super().__init__(daemon=True)
         self.pgid = pgid
-        self.samples: list[tuple[float, float, int, int]] = []
+        self.samples: list[tuple[float, float, int, int, dict[int, float]]] = []
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            cpu, rss, count = _group_usage(self.pgid)
-            self.samples.append((time.time(), cpu, rss, count))
+            cpu, rss, count, each = _group_usage(self.pgid)
+            self.samples.append((time.time(), cpu, rss, count, each))
             self.stopping.wait(0.5)
 
     def between(self, start: float, end: float) -> dict:
@@ -577,8 +581,14 @@ class Monitor(threading.Thread):
         if len(inside) < 2:
             return {}
         first, last = inside[0], inside[-1]
+        seconds = max(last[0] - first[0], 1e-9)
+        per_process = sorted(
+            (round((used - first[4].get(pid, 0.0)) / seconds, 2) for pid, used in last[4].items()),
+            reverse=True,
+        )
         return {
-            "cores_busy": round((last[1] - first[1]) / max(last[0] - first[0], 1e-9), 2),
+            "cores_busy": round((last[1] - first[1]) / seconds, 2),
+            "cores_busy_per_process": [c for c in per_process if c >= 0.01],
             "rss_mb_start": round(first[2] / 2**20, 1),
             "rss_mb_end": round(last[2] / 2**20, 1),
             "rss_mb_max": round(max(s[2] for s in inside) / 2**20, 1),
@@ -825,6 +835,12 @@ def _gc_pauses(log_path: Path, start: int = 0) -> list[dict]:
 # --- the report ------------------------------------------------------------------------------
 
 
+def _split(phase: dict) -> str:
+    """How the busy cores divide between the server's processes, busiest first."""
+    each = phase.get("cores_busy_per_process")
+    return f": {' + '.join(str(c) for c in each)}" if each else ""
+
+
 def _lat(r: dict) -> str:
     return f"{r.get('p50_ms', float('nan')):.2f} / {r.get('p99_ms', float('nan')):.2f}"
 
@@ -879,7 +895,8 @@ def markdown(runs: dict) -> list[str]:
             out.append(
                 f"| Server CPU during the {open_['sockets']}-socket load | every core in "
                 f"cluster mode | {phase.get('cores_busy', '?')} cores busy of "
-                f"{m.get('cpus', '?')} ({server.get('processes', '?')} server processes) |"
+                f"{m.get('cpus', '?')} ({server.get('processes', '?')} server processes"
+                f"{_split(phase)}) |"
             )
         pauses = server.get("gc_pauses")
         if pauses is not None:

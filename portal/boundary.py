@@ -22,7 +22,7 @@ from reflex_base.constants import RouteVar
 from reflex_base.event import Event
 
 from portal import access, auth, ratelimit
-from portal.db import unit_of_work
+from portal.db import reading
 from portal.services import refusal_log, sessions
 from portal.services.sessions import Resolution, SessionProblem
 
@@ -59,7 +59,7 @@ def resolve_cookie(cookie_header: str, ip: str) -> Resolution:
     if token is None:
         return Resolution(None, SessionProblem.MISSING)
     try:
-        with unit_of_work() as session:
+        with reading() as session:
             return sessions.resolve(session=session, token=token, ip=ip)
     except Exception:
         log.exception("session lookup failed; treating the request as signed out")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -45,13 +47,71 @@ def engine_for(url: str) -> Engine:
     # filings (31 ms); at 1.1, right for SSDs and cached data, it uses the keys (4 ms).
     # PORTAL_PG_OPTIONS replaces these session settings.
     options = os.environ.get("PORTAL_PG_OPTIONS", "-c random_page_cost=1.1")
-    return create_engine(
+    eng = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=10,
         max_overflow=20,
         connect_args={"options": options} if options else {},
     )
+    _ping_when_idle(eng)
+    return eng
+
+
+# A pooled connection unused for this long is tested before it is handed out.
+IDLE_BEFORE_PING_SECONDS = 10.0
+
+
+def _ping_when_idle(eng: Engine) -> None:
+    """Test a pooled connection before use only when it has sat idle, instead of before
+    every use (`pool_pre_ping`): a ping is a round trip, and an event ran two units of work,
+    so it paid two of them. A busy pool's connections are seconds old; one that sat idle (a
+    quiet night, a PostgreSQL restart) is tested and, if dead, replaced before anyone sees
+    it. A server restarted within the last few seconds can still fail one request, with the
+    usual message and reference; the pool then replaces every connection it had."""
+
+    @event.listens_for(eng, "checkin")
+    def _returned(_dbapi_conn, record):  # pragma: no cover - runs on checkin
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(eng, "checkout")
+    def _test_if_idle(dbapi_conn, record, _proxy):
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            alive = eng.dialect.do_ping(dbapi_conn)
+        except Exception as error:
+            raise exc.DisconnectionError("an idle pooled connection was dead") from error
+        if not alive:
+            raise exc.DisconnectionError("an idle pooled connection was dead")
+
+
+def migration_engine(url: str) -> Engine:
+    """The engine migrations run on. PostgreSQL's is the app's: its DDL is transactional.
+
+    SQLite needs its own. It changes a table by building a new one and dropping the old, and
+    with foreign keys on (as every app connection has them), dropping a table other rows
+    point to fails: a database with data in it could not be upgraded. And its Python driver
+    runs DDL outside any transaction, so a failed upgrade stopped half done. Here the keys
+    are off for the upgrade (SQLite's own recipe for changing tables; alembic/env.py checks
+    every reference before it commits) and the whole upgrade is one transaction."""
+    if not url.startswith("sqlite"):
+        return engine_for(url)
+    from sqlalchemy.pool import NullPool
+
+    _prepare_sqlite(url)
+    eng = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+
+    @event.listens_for(eng, "connect")
+    def _no_driver_transactions(dbapi_conn, _record):  # pragma: no cover - runs on connect
+        dbapi_conn.isolation_level = None
+        dbapi_conn.execute("PRAGMA foreign_keys=OFF")
+
+    @event.listens_for(eng, "begin")
+    def _begin(conn):  # pragma: no cover - runs per transaction
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return eng
 
 
 def get_engine() -> Engine:
@@ -68,6 +128,30 @@ def unit_of_work() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@lru_cache(maxsize=8)
+def _autocommit(eng: Engine) -> Engine:
+    return eng.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A unit of work for reads, without BEGIN and COMMIT: on PostgreSQL those are two of
+    the few round trips a page read costs. Each statement sees the database as of its own
+    start, as it would inside a READ COMMITTED transaction. For reads, and for at most one
+    single-statement write (the session lookup's "last seen"), which is atomic by itself."""
+    with Session(_autocommit(get_engine()), expire_on_commit=False) as session:
+        yield session
+
+
+F = TypeVar("F", bound=Callable)
+
+
+def reads_only(fn: F) -> F:
+    """Mark a service call that only reads, so the runner gives it `reading()`."""
+    fn.reads_only = True  # type: ignore[attr-defined]
+    return fn
 
 
 def serialize_on(session: Session, key: str) -> None:

@@ -122,6 +122,7 @@ def test_an_unexpected_failure_in_any_handler_is_a_clear_message_with_a_referenc
         raise DatabaseDown("the database is unreachable")
 
     monkeypatch.setattr(runner, "unit_of_work", broken_unit_of_work)
+    monkeypatch.setattr(runner, "reading", broken_unit_of_work)
     monkeypatch.setattr(signin, "unit_of_work", broken_unit_of_work)
     auth.set_acting(
         None
@@ -165,6 +166,7 @@ def test_the_message_names_what_the_person_was_doing(monkeypatch):
         raise DatabaseDown("the database is unreachable")
 
     monkeypatch.setattr(runner, "unit_of_work", broken_unit_of_work)
+    monkeypatch.setattr(runner, "reading", broken_unit_of_work)
     from portal.services import steps
     from state.task import TaskState
 

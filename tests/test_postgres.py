@@ -8,14 +8,17 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func
+from sqlalchemy import func, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
 import models  # noqa: F401
-from models import SignInAttempt
+from models import Firm, SignInAttempt
+from portal import db
 from portal.db import engine_for
 from portal.migrations import upgrade
 from portal.services import sessions, signin
+from portal.settings import get_settings
 from tests.factories import PASSWORD, make_firm, make_user
 from tests.support.burst import burst, refusal_burst
 
@@ -189,3 +192,54 @@ def test_generate_writes_a_firm_with_copy_on_postgresql(pg_url, tmp_path, monkey
             text("SELECT count(*) FROM pg_stats WHERE tablename = 'step'")
         ).scalar_one()
         assert analyzed > 0
+
+
+def _backend_pid(engine) -> int:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+
+
+def _kill(cluster, pid: int) -> None:
+    admin = cluster.url.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+@pytest.mark.parametrize("idle_enough", [True, False])
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
+    cluster, pg_url, monkeypatch, idle_enough
+):
+    """A PostgreSQL restart overnight must not fail the morning's first click. Connections
+    are tested only once they have sat idle (not before every use), so the control case, a
+    connection killed the moment it was returned, shows what the test would catch."""
+    engine = engine_for(pg_url)
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING_SECONDS", 0.0 if idle_enough else 3600.0)
+    _kill(cluster, _backend_pid(engine))
+    if idle_enough:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar_one() == 1
+    else:
+        with pytest.raises(OperationalError), engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+
+def test_reads_run_without_a_transaction_and_changes_still_roll_back(pg_url, monkeypatch):
+    """`reading()` spares a page read BEGIN and COMMIT; the pooled connection it used must
+    go back to transactions, or a failed change would leave half its writes behind."""
+    monkeypatch.setenv("PORTAL_DATABASE_URL", pg_url)
+    get_settings.cache_clear()
+    try:
+        with db.reading() as session:
+            assert session.connection().connection.dbapi_connection.autocommit is True
+            first = session.execute(text("SELECT statement_timestamp()")).scalar_one()
+            second = session.execute(text("SELECT now()")).scalar_one()
+            assert second >= first  # each statement is its own transaction
+        with pytest.raises(RuntimeError), db.unit_of_work() as session:
+            assert session.connection().connection.dbapi_connection.autocommit is False
+            make_firm(session, "Half-written firm")
+            session.flush()
+            raise RuntimeError("the change failed after its first write")
+        with db.unit_of_work() as session:
+            assert session.exec(select(func.count()).select_from(Firm)).one() == 0
+    finally:
+        get_settings.cache_clear()

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from models import AuditEvent, Client, User, utcnow
 from portal import text
 from portal.auth import Actor
+from portal.db import reads_only
 from portal.services import display, scope
 
 
@@ -220,6 +221,7 @@ def outcome_label(outcome: str, count: int) -> str:
     return f"{label} \u00d7{count}" if count > 1 else label
 
 
+@reads_only
 def list_events(
     *,
     session: Session,

@@ -14,6 +14,7 @@ from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus
 from models.clients import bn_key, folded, keep_keys, name_key
 from portal import routes
 from portal.auth import Actor
+from portal.db import reads_only
 from portal.services import audit, display, inputs, scope, versioned
 from portal.services.errors import Duplicate, NotFound
 from portal.services.statements import built
@@ -138,6 +139,7 @@ def search_matches(term: str):
 Cursor = tuple[str, int]
 
 
+@reads_only
 def list_clients(
     *,
     session: Session,
@@ -219,6 +221,7 @@ def info(client: Client) -> ClientInfo:
     )
 
 
+@reads_only
 def get_client(*, session: Session, actor: Actor, client_id: int) -> ClientInfo:
     return info(load(session, actor, client_id))
 

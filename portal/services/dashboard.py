@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus, User
 from portal import routes
 from portal.auth import Actor
+from portal.db import reads_only
 from portal.services import display, scope
 
 LIST_LIMIT = 50
@@ -55,6 +56,7 @@ def _open_step_conditions(actor: Actor):
     )
 
 
+@reads_only
 def firm_home(*, session: Session, actor: Actor, today: date | None = None) -> FirmHome:
     scope.require_staff(actor)
     today = today or date.today()

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from portal.auth import Actor
-from portal.db import unit_of_work
+from portal.db import reading, unit_of_work
 from portal.services import refusal_log, submissions
 from portal.services.errors import NotFound, Refused
 
@@ -39,7 +39,7 @@ class _AlreadyHandled(Exception):
 
 def perform(fn: Callable[..., T], /, *, actor: Actor, **kwargs: Any) -> T:
     try:
-        with unit_of_work() as session:
+        with reading() if getattr(fn, "reads_only", False) else unit_of_work() as session:
             return fn(session=session, actor=actor, **kwargs)
     except (NotFound, Refused) as exc:
         record_refusal(actor, fn, kwargs, exc)

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus
 from portal import routes
 from portal.auth import Actor
+from portal.db import reads_only
 from portal.services import display, scope
 from portal.services.errors import Invalid, NotFound
 from portal.services.statements import built
@@ -143,6 +144,7 @@ _ROWS = built(
 )
 
 
+@reads_only
 def my_tasks(
     *,
     session: Session,
@@ -218,6 +220,7 @@ def my_tasks(
     )
 
 
+@reads_only
 def ended_reason(*, session: Session, actor: Actor, step_id: int) -> str:
     """Why a step the person was just working on is no longer theirs to open.
 

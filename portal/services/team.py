@@ -25,7 +25,7 @@ from models import (
     utcnow,
 )
 from portal.auth import Actor, hash_password, password_problem
-from portal.db import serialize_on
+from portal.db import reads_only, serialize_on
 from portal.services import audit, display, inputs, scope, sessions, versioned
 from portal.services.errors import Conflict, Invalid, NotFound
 
@@ -82,6 +82,7 @@ def _row(user: User, actor: Actor) -> PersonRow:
     )
 
 
+@reads_only
 def list_staff(*, session: Session, actor: Actor) -> list[PersonRow]:
     """Admins and staff only: bookkeepers are never listed here."""
     scope.require_staff(actor)
@@ -93,6 +94,7 @@ def list_staff(*, session: Session, actor: Actor) -> list[PersonRow]:
     return [_row(u, actor) for u in users]
 
 
+@reads_only
 def list_bookkeepers(*, session: Session, actor: Actor) -> list[BookkeeperRow]:
     """The firm's bookkeeper logins, each with the open steps on active filings they hold."""
     scope.require_admin(actor)
@@ -136,6 +138,7 @@ def seats_used(session: Session, firm_id: int) -> int:
     ).one()
 
 
+@reads_only
 def plan(*, session: Session, actor: Actor) -> PlanView:
     scope.require_admin(actor)
     firm = session.get(Firm, actor.firm_id)

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from models import Client, Filing, Step
 from portal import routes
 from portal.auth import Actor
+from portal.db import reads_only
 from portal.services import (
     clients,
     discussion,
@@ -40,6 +41,7 @@ class FilingPage:
     documents: list[documents.DocumentRow] = field(default_factory=list)
 
 
+@reads_only
 def filing_page(*, session: Session, actor: Actor, filing_id: int) -> FilingPage:
     """The staff filing page: steps, pickers, documents and discussion."""
     scope.require_staff(actor)
@@ -90,6 +92,7 @@ class ClientPage:
     access: list[AccessPath] = field(default_factory=list)
 
 
+@reads_only
 def client_page(*, session: Session, actor: Actor, client_id: int) -> ClientPage:
     """A client's page. Staff get everything plus who can see the client and why; a
     bookkeeper in scope reads it, with each filing's discussion, which staff read on the
@@ -154,6 +157,7 @@ _TASK = built(
 )
 
 
+@reads_only
 def task_page(*, session: Session, actor: Actor, step_id: int) -> TaskPage:
     """One of the person's own steps with its filing and client beside it, read-only.
 
