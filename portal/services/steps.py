@@ -260,7 +260,12 @@ def views(
 def steps_for_filing(*, session: Session, actor: Actor, filing_id: int) -> list[StepView]:
     """All steps of a filing: the staff view of the Filing Steps module."""
     scope.require_staff(actor)
-    filing = filings.load(session, actor, filing_id)
+    return steps_on(session, actor, filings.load(session, actor, filing_id))
+
+
+def steps_on(session: Session, actor: Actor, filing: Filing) -> list[StepView]:
+    """The steps of a filing the caller has already loaded through the scope rule (a page
+    that shows the filing loads it once, not once per part)."""
     rows = session.execute(_FILING_STEPS(scope.step_visible(actor)), {"filing_id": filing.id})
     return views(session, actor, list(rows))
 
