@@ -299,6 +299,47 @@ def _too_fast(update: Update) -> bool:
     )
 
 
+# How long a worker holds a tab's state after an event (rxconfig.py: Reflex's opportunistic
+# lock, half the 10 s lock expiry). A reconnect that had to wait the hold out would take this.
+HOLD_SECONDS = 5.0
+
+
+def test_a_tab_that_reconnects_through_the_other_worker_is_served_at_once(cluster, person):
+    """After an event, the worker that ran it keeps the tab's state for a few seconds. A tab
+    whose socket drops and comes back through the other worker within that time must not
+    wait it out: it is answered at once, as the same signed-in tab. (What breaks a hold for
+    a tab still connected elsewhere, a push from another worker, is tested with the pushes.)"""
+    cookie = sign_in_cookie(cluster, person.email, PASSWORD)
+
+    async def scenario():
+        sock = ReflexSocket(cluster.base_url, cookie=cookie)
+        await sock.connect("/tasks")
+        token = sock.token
+        for _ in range(40):
+            # An event starts (or renews) the hold on the worker holding the socket.
+            await sock.call(SORT_BY, {"value": "client"}, path="/tasks")
+            holder = worker_of(cluster, token)
+            await sock.close()
+            sock = ReflexSocket(cluster.base_url, cookie=cookie)
+            sock.token = token
+            began = time.monotonic()
+            await sock.connect("/tasks")
+            took = time.monotonic() - began
+            if worker_of(cluster, token) not in (None, holder):
+                break
+        else:
+            raise AssertionError("40 reconnects never reached the other worker")
+        answer = await tasks_answer(sock)
+        name = shown_name(sock)
+        await sock.close()
+        return took, answer, name
+
+    took, answer, name = run_async(scenario)
+    # connect() itself waits 0.4 s for the server to fall quiet.
+    assert took < HOLD_SECONDS / 2, f"the reconnect waited {took:.1f} s for the other worker"
+    assert answer == "" and name == person.name
+
+
 def _merged(updates: list[Update], state: str) -> dict:
     merged: dict = {}
     for update in updates:
