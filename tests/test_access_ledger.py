@@ -26,6 +26,7 @@ from tests.factories import (
     make_step,
     make_user,
 )
+from tests.support.ledger import replayed
 
 
 def last_id(session: Session) -> int:
@@ -39,25 +40,6 @@ def changes_since(session: Session, after_id: int) -> set[tuple]:
         (r.change, r.user_id, r.client_id, r.step_id, r.filing_id, r.cause, r.actor_id)
         for r in rows
     }
-
-
-def replayed(session: Session, firm_id: int) -> set[tuple[int, int, int, int]]:
-    """The ledger read from its first row: a grant adds a path, a revocation removes it. A
-    grant of a path already held, or a revocation of one not held, is itself a failure."""
-    held: set[tuple[int, int, int, int]] = set()
-    rows = session.exec(
-        select(AccessChange).where(AccessChange.firm_id == firm_id).order_by(AccessChange.id)
-    ).all()
-    for row in rows:
-        path = (row.user_id, row.client_id, row.step_id, row.filing_id)
-        if row.change == "granted":
-            assert path not in held, f"ledger row {row.id} grants {path}, already held"
-            held.add(path)
-        else:
-            assert row.change == "revoked", row.change
-            assert path in held, f"ledger row {row.id} revokes {path}, never granted"
-            held.remove(path)
-    return held
 
 
 def rule_now(session: Session, firm_id: int) -> set[tuple[int, int, int, int]]:
