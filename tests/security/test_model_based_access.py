@@ -53,7 +53,7 @@ from sqlmodel import Session, select
 from models import Client, Filing, Firm, Step, User
 from portal.auth import Actor
 from portal.db import engine_for
-from portal.services import clients, filings, steps, tasks, team
+from portal.services import access_changes, clients, filings, steps, tasks, team
 from portal.services.errors import Invalid, NotFound, Refused
 from tests.factories import actor_for, make_firm, make_user
 from tests.support.databases import Databases
@@ -437,12 +437,17 @@ class AccessMachine(RuleBasedStateMachine):
         filing_steps, portal, how = modules
         admin = self.cast[firm_id][ADMIN]
         if how == "row":
+            # A hand edit still goes through the one place that records access changes: a
+            # repair made behind the services' back would leave the ledger wrong.
             with Session(self.engine) as session:
-                session.execute(
-                    update(Firm)
-                    .where(Firm.id == firm_id)
-                    .values(filing_steps_enabled=filing_steps, portal_enabled=portal)
-                )
+                with access_changes.tracking(
+                    session, actor=None, cause="firm.row_edit", firm_id=firm_id
+                ):
+                    session.execute(
+                        update(Firm)
+                        .where(Firm.id == firm_id)
+                        .values(filing_steps_enabled=filing_steps, portal_enabled=portal)
+                    )
                 session.commit()
         elif portal and not filing_steps:
             with pytest.raises(Invalid):
