@@ -1,5 +1,6 @@
 """SQLModel tables, one module per area. Importing this package registers every table."""
 
+from models.access import AccessChange, AccessChangeKind
 from models.audit import AuditEvent
 from models.base import utcnow
 from models.clients import Client
@@ -16,6 +17,8 @@ from models.users import SEAT_ROLES, User, UserRole
 __all__ = [
     "ACTIVE_FILING_STATUSES",
     "SEAT_ROLES",
+    "AccessChange",
+    "AccessChangeKind",
     "AuditEvent",
     "ChecklistItem",
     "Client",

@@ -23,7 +23,7 @@ from models import (
     utcnow,
 )
 from portal.auth import Actor, hash_password
-from portal.services import documents, emails
+from portal.services import access_changes, documents, emails
 
 DEMO_FIRM = "Demo Practice"
 
@@ -65,11 +65,18 @@ def load_demo(session: Session, *, today: date | None = None) -> bool:
     if demo_exists(session):
         return False
     today = today or date.today()
-    year = today.year
     firm = Firm(name=DEMO_FIRM, staff_seats=5, filing_steps_enabled=True, portal_enabled=True)
     session.add(firm)
     session.flush()
+    # The demo's steps are written directly, not through the services: the ledger still
+    # opens with the access they give, so that it agrees with the rule from the start.
+    with access_changes.tracking(session, actor=None, cause="demo.loaded", firm_id=firm.id):
+        _fill(session, firm, today)
+    return True
 
+
+def _fill(session: Session, firm: Firm, today: date) -> None:
+    year = today.year
     hashes: dict[str, str] = {}
     people: dict[str, User] = {}
     for account in ACCOUNTS:
@@ -278,7 +285,6 @@ def load_demo(session: Session, *, today: date | None = None) -> bool:
 
     admin = people["admin"]
     _load_papers(session, firm, admin, maple, gst, northside, year)
-    return True
 
 
 def _pdf(text: str) -> bytes:

@@ -131,6 +131,12 @@ QUERIES = {
         .params(me=BOOKKEEPER.user_id)
         .limit(20)
     ),
+    "who can open a client": lambda: scope.grants(firm_id=1, client_ids=[3]),
+    "what a person can open": lambda: scope.grants(firm_id=1, user_ids=[5, 6]),
+    "what everyone in a firm can open": lambda: scope.grants(firm_id=1),
+    "who can open clients, by person": lambda: scope.grants(
+        firm_id=1, user_ids=[5], client_ids=[3, 4]
+    ),
 }
 
 

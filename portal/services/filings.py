@@ -17,7 +17,16 @@ from sqlmodel import Session, select
 from models import ACTIVE_FILING_STATUSES, Client, Filing, FilingStatus, User, utcnow
 from portal import routes
 from portal.auth import Actor
-from portal.services import audit, clients, display, inputs, people, scope, versioned
+from portal.services import (
+    access_changes,
+    audit,
+    clients,
+    display,
+    inputs,
+    people,
+    scope,
+    versioned,
+)
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.services.statements import built
 
@@ -213,6 +222,8 @@ _TRANSITIONS = {
         "filing_reopened",
     ),
 }
+# What the access ledger gives as the cause of the access a status change grants or ends.
+_CAUSES = {"file": "filing.filed", "cancel": "filing.cancelled", "reopen": "filing.reopened"}
 _REFUSALS = {
     "file": "Only an active filing can be filed; this one is {status}.",
     "cancel": "Only an active filing can be cancelled; this one is {status}.",
@@ -248,17 +259,24 @@ def change_status(
     if expected is not None:
         conditions.append(Filing.status == str(expected))
     now = utcnow()
-    result = session.execute(
-        update(Filing)
-        .where(*conditions)
-        .values(
-            status=target.value,
-            closed_at=None if target == FilingStatus.OPEN else now,
-            updated_at=now,
-            updated_by_id=actor.user_id,
-            version=Filing.version + 1,
+    with access_changes.tracking(
+        session,
+        actor=actor,
+        cause=_CAUSES[action],
+        firm_id=filing.firm_id,
+        client_ids=[filing.client_id],
+    ):
+        result = session.execute(
+            update(Filing)
+            .where(*conditions)
+            .values(
+                status=target.value,
+                closed_at=None if target == FilingStatus.OPEN else now,
+                updated_at=now,
+                updated_by_id=actor.user_id,
+                version=Filing.version + 1,
+            )
         )
-    )
     session.refresh(filing)
     if result.rowcount != 1:
         if expected is not None and filing.status != expected:

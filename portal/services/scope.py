@@ -11,9 +11,10 @@ A record outside them is never loaded, so refusing it reads exactly like "not fo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, and_, exists, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, select, true
 from sqlalchemy.orm import aliased
 
 from models import ACTIVE_FILING_STATUSES, Filing, Firm, Step, User, UserRole
@@ -163,26 +164,81 @@ def _may_post_on_filing(actor: Actor, filing_id: Same) -> ColumnElement[bool]:
     return false()
 
 
+# The rule as a relation: one row per path it grants. Built once per shape (which keys the
+# caller narrows by); the keys themselves are bound parameters. The joins follow the indexes:
+# by client, filing (client_id, status) then step (filing_id, position); by person, step
+# (assignee_id, filing_id) then the filing by its key; firm-wide, the firm's bookkeepers
+# (firm_id, role, is_active) then their steps.
+_FIRM = bindparam("grants_firm_id")
+_USER_IDS = bindparam("grants_user_ids", expanding=True)
+_CLIENT_IDS = bindparam("grants_client_ids", expanding=True)
+
+
+@lru_cache(maxsize=4)
+def _grants(by_user: bool, by_client: bool) -> Select:
+    statement = (
+        select(
+            Step.assignee_id.label("user_id"),
+            Filing.client_id.label("client_id"),
+            Step.id.label("step_id"),
+            Filing.id.label("filing_id"),
+        )
+        .select_from(User)
+        .join(Firm, Firm.id == User.firm_id)
+        .join(Step, Step.assignee_id == User.id)
+        .join(Filing, Filing.id == Step.filing_id)
+        .where(
+            User.firm_id == _FIRM,
+            User.role == UserRole.BOOKKEEPER.value,
+            User.is_active.is_(True),
+            Firm.filing_steps_enabled.is_(True),
+            Firm.portal_enabled.is_(True),
+            Filing.firm_id == _FIRM,
+            Filing.status.in_(ACTIVE_FILING_STATUSES),
+        )
+    )
+    if by_user:
+        statement = statement.where(User.id.in_(_USER_IDS))
+    if by_client:
+        statement = statement.where(Filing.client_id.in_(_CLIENT_IDS))
+    return statement
+
+
+def grants(
+    *,
+    firm_id: int,
+    user_ids: Iterable[int] | None = None,
+    client_ids: Iterable[int] | None = None,
+) -> Select:
+    """Every path the rule grants in one firm, as rows of (user_id, client_id, step_id,
+    filing_id): bookkeeper `user_id` may open `client_id` through step `step_id` on filing
+    `filing_id`. The same rule as the per-person conditions above, read for many people and
+    clients at once: for "who can open this client", and for the access changes service,
+    which reads it before and after an action to see what the action granted or ended.
+
+    `user_ids` and `client_ids` narrow it to those people or clients (None: all of the firm;
+    an empty list: nothing). Staff and admins never appear: they see the firm by role, not
+    through a step."""
+    params: dict[str, object] = {"grants_firm_id": firm_id}
+    if user_ids is not None:
+        params["grants_user_ids"] = sorted(set(user_ids))
+    if client_ids is not None:
+        params["grants_client_ids"] = sorted(set(client_ids))
+    return _grants(user_ids is not None, client_ids is not None).params(params)
+
+
 def access_paths(session, actor: Actor, client_id: int) -> list[tuple[User, Step, Filing]]:
     """Which bookkeepers can open this client right now, and through which step: the rule
-    itself, read the other way round. Staff only."""
+    itself (`grants`), read the other way round. Staff only."""
     require_staff(actor)
+    paths = grants(firm_id=actor.firm_id, client_ids=[client_id]).subquery()
     return list(
         session.execute(
             select(User, Step, Filing)
-            .join(Step, Step.assignee_id == User.id)
-            .join(Filing, Filing.id == Step.filing_id)
-            .join(Firm, Firm.id == User.firm_id)
-            .where(
-                Filing.client_id == client_id,
-                Filing.firm_id == actor.firm_id,
-                Filing.status.in_(ACTIVE_FILING_STATUSES),
-                User.firm_id == actor.firm_id,
-                User.role == UserRole.BOOKKEEPER.value,
-                User.is_active.is_(True),
-                Firm.filing_steps_enabled.is_(True),
-                Firm.portal_enabled.is_(True),
-            )
+            .select_from(paths)
+            .join(User, User.id == paths.c.user_id)
+            .join(Step, Step.id == paths.c.step_id)
+            .join(Filing, Filing.id == paths.c.filing_id)
             .order_by(User.name, Filing.id, Step.position, Step.id)
         ).all()
     )

@@ -30,7 +30,16 @@ from models import (
     utcnow,
 )
 from portal.auth import Actor
-from portal.services import audit, display, filings, inputs, people, scope, versioned
+from portal.services import (
+    access_changes,
+    audit,
+    display,
+    filings,
+    inputs,
+    people,
+    scope,
+    versioned,
+)
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.services.statements import built
 
@@ -282,8 +291,12 @@ def _description(value: object) -> str:
     return inputs.long_text(value, label="Description", max_length=5000)
 
 
+def _client_of(session: Session, step: Step) -> int:
+    return session.exec(select(Filing.client_id).where(Filing.id == step.filing_id)).one()
+
+
 def _audit(session: Session, actor: Actor, action: str, step: Step, detail: str = "") -> None:
-    client_id = session.exec(select(Filing.client_id).where(Filing.id == step.filing_id)).one()
+    client_id = _client_of(session, step)
     audit.record(
         session=session,
         actor=actor,
@@ -325,8 +338,14 @@ def add_step(
     )
     last = session.exec(select(func.max(Step.position)).where(Step.filing_id == filing.id)).one()
     step.position = 0 if last is None else last + 1
-    session.add(step)
-    session.flush()
+    with access_changes.tracking(
+        session,
+        actor=actor,
+        cause="step.added",
+        firm_id=filing.firm_id,
+        client_ids=[filing.client_id],
+    ):
+        session.add(step)
     _audit(session, actor, "step_created", step)
     if step.assignee_id:
         _audit(session, actor, "step_assigned", step, f"{step.title}: to user {step.assignee_id}")
@@ -408,9 +427,16 @@ def remove_step(*, session: Session, actor: Actor, step_id: int) -> None:
             "Mark it done instead."
         )
     _audit(session, actor, "step_removed", step)
-    session.execute(delete(ChecklistItem).where(ChecklistItem.step_id == step.id))
-    session.execute(delete(StepComment).where(StepComment.step_id == step.id))
-    session.delete(step)
+    with access_changes.tracking(
+        session,
+        actor=actor,
+        cause="step.removed",
+        firm_id=step.firm_id,
+        client_ids=[_client_of(session, step)],
+    ):
+        session.execute(delete(ChecklistItem).where(ChecklistItem.step_id == step.id))
+        session.execute(delete(StepComment).where(StepComment.step_id == step.id))
+        session.delete(step)
 
 
 _UNCHECKED = object()
@@ -432,27 +458,29 @@ def assign_step(
     before = step.assignee_id if expected_assignee_id is _UNCHECKED else expected_assignee_id
     person = people.assignable(session, actor, assignee_id) if assignee_id else None
     after = person.id if person else None
-    changed = versioned.save_changes(
+    how = "assigned" if before is None else "unassigned" if after is None else "reassigned"
+    with access_changes.tracking(
         session,
-        Step,
-        step.id,
         actor=actor,
-        seen={"assignee_id": before},
-        wanted={"assignee_id": after},
-        labels={"assignee_id": "It"},
-        what="this step's assignee",
-        show=lambda _name, value: "assigned to " + people.name_of(session, actor, value),
-        picked=True,
-    )
+        cause=f"step.{how}",
+        firm_id=step.firm_id,
+        client_ids=[_client_of(session, step)],
+    ):
+        changed = versioned.save_changes(
+            session,
+            Step,
+            step.id,
+            actor=actor,
+            seen={"assignee_id": before},
+            wanted={"assignee_id": after},
+            labels={"assignee_id": "It"},
+            what="this step's assignee",
+            show=lambda _name, value: "assigned to " + people.name_of(session, actor, value),
+            picked=True,
+        )
     if not changed:
         return
-    action = (
-        "step_assigned"
-        if before is None
-        else "step_unassigned"
-        if after is None
-        else ("step_reassigned")
-    )
+    action = f"step_{how}"
     _audit(session, actor, action, step, f"{step.title}: from user {before} to user {after}")
 
 

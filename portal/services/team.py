@@ -26,7 +26,7 @@ from models import (
 )
 from portal.auth import Actor, hash_password, password_problem
 from portal.db import reads_only, serialize_on
-from portal.services import audit, display, inputs, scope, sessions, versioned
+from portal.services import access_changes, audit, display, inputs, scope, sessions, versioned
 from portal.services.errors import Conflict, Invalid, NotFound
 
 
@@ -171,6 +171,14 @@ def _check_seat(session: Session, firm: Firm) -> None:
         )
 
 
+def _modules_cause(was: tuple[bool, bool], now: tuple[bool, bool]) -> str:
+    """The ledger's cause for a module switch: the portal's, when it changed, for it is what
+    bookkeepers sign in through; else Filing Steps'."""
+    if was[1] != now[1]:
+        return "firm.portal_on" if now[1] else "firm.portal_off"
+    return "firm.filing_steps_on" if now[0] else "firm.filing_steps_off"
+
+
 def set_modules(
     *,
     session: Session,
@@ -199,11 +207,17 @@ def set_modules(
     if now_set == (bool(filing_steps), bool(portal)):
         return plan(session=session, actor=actor)
     portal_was_open = sessions.portal_open_for(firm)
-    firm.filing_steps_enabled = bool(filing_steps)
-    firm.portal_enabled = bool(portal)
-    firm.updated_at = utcnow()
-    firm.updated_by_id = actor.user_id
-    session.add(firm)
+    with access_changes.tracking(
+        session,
+        actor=actor,
+        cause=_modules_cause(now_set, (bool(filing_steps), bool(portal))),
+        firm_id=firm.id,
+    ):
+        firm.filing_steps_enabled = bool(filing_steps)
+        firm.portal_enabled = bool(portal)
+        firm.updated_at = utcnow()
+        firm.updated_by_id = actor.user_id
+        session.add(firm)
     if portal_was_open and not sessions.portal_open_for(firm):
         bookkeepers = session.exec(
             select(User.id).where(User.firm_id == firm.id, User.role == UserRole.BOOKKEEPER.value)
@@ -302,9 +316,16 @@ def set_active(*, session: Session, actor: Actor, user_id: int, active: bool) ->
                 raise Invalid("The firm needs at least one active admin.")
     elif user.role in SEAT_ROLES:
         _check_seat(session, firm)
-    user.is_active = active
-    user.version += 1
-    session.add(user)
+    with access_changes.tracking(
+        session,
+        actor=actor,
+        cause="login.reactivated" if active else "login.deactivated",
+        firm_id=firm.id,
+        user_ids=[user.id],
+    ):
+        user.is_active = active
+        user.version += 1
+        session.add(user)
     if not active:
         sessions.end_all_for_user(session=session, user_id=user.id, reason="deactivated")
     audit.record(
