@@ -6,6 +6,7 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func
 from sqlalchemy.dialects import postgresql, sqlite
@@ -59,39 +60,17 @@ def record(
     return event
 
 
-def record_refusal(
-    *,
-    session: Session,
-    actor: Actor | None,
-    detail: str,
-    action: str = "refused",
-    target_type: str = "",
-    target_id: int | None = None,
-    ip: str = "",
-    fold_on: str | None = None,
-    at: datetime | None = None,
-) -> None:
+def record_refusal(*, session: Session, **fields: Any) -> None:
     """Record a refusal, folded: the same refusal of the same actor (signed out: the same
     address) within the same minute adds one to a single row's count instead of adding a row.
+    `fields` are `refusal_row`'s.
 
     What folds together is the action, the kind of target and `fold_on` (the detail unless
     told otherwise); the row keeps the first occurrence's detail and target. The write is one
     INSERT .. ON CONFLICT DO UPDATE on the row's fold key, atomic on SQLite and PostgreSQL,
     so concurrent workers and threads add up without losing a count or doubling a row.
     """
-    write_refusal(
-        session,
-        refusal_row(
-            actor=actor,
-            detail=detail,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            ip=ip,
-            fold_on=fold_on,
-            at=at,
-        ),
-    )
+    write_refusal(session, refusal_row(**fields))
 
 
 def refusal_row(
