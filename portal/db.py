@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -120,14 +121,39 @@ def get_engine() -> Engine:
 
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
-    """A session that commits when the block succeeds and rolls back when it raises."""
+    """A session that commits when the block succeeds and rolls back when it raises. What
+    the block asked to run `after_commit` runs once the commit has succeeded, never before
+    and never after a rollback."""
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
+            session.info.pop(_AFTER_COMMIT, None)
             session.rollback()
             raise
+        _run_after_commit(session)
+
+
+_AFTER_COMMIT = "portal.after_commit"
+log = logging.getLogger("portal.db")
+
+
+def after_commit(session: Session, fn: Callable[[], None]) -> None:
+    """Run `fn` once the unit of work this session belongs to has committed: for what must
+    never happen for a change that did not stick (a page pushed, a mail woken), and must not
+    hold the transaction open while it happens. A failure of `fn` is logged and never
+    undoes the change; anything that must not be lost is written in the transaction itself
+    (a queued mail row) and `fn` only hastens it."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(fn)
+
+
+def _run_after_commit(session: Session) -> None:
+    for fn in session.info.pop(_AFTER_COMMIT, ()):
+        try:
+            fn()
+        except Exception:
+            log.exception("an after-commit action failed; the change itself stands")
 
 
 @lru_cache(maxsize=8)
@@ -151,6 +177,7 @@ def reading() -> Iterator[Session]:
         return
     with Session(_autocommit(engine), expire_on_commit=False) as session:
         yield session
+        _run_after_commit(session)
 
 
 F = TypeVar("F", bound=Callable)
