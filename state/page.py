@@ -23,6 +23,7 @@ import reflex as rx
 from portal.services import inputs
 from portal.services.errors import Conflict, Duplicate, Invalid, NotFound, ServiceError
 from portal.services.runner import Once
+from state import live as live_pages
 from state.calls import call, call_once
 from state.session import UnsentText, new_token
 
@@ -114,6 +115,26 @@ class PageMixin(rx.State, mixin=True):
 
     def _refresh(self) -> None:
         """Reload the page's view data after a change; each page defines it."""
+
+    # Live updates (state/live.py): what the page shows, and loading it again on a push.
+
+    def _live_topics(self) -> tuple[str, ...]:
+        """The records on screen, as topics (portal/services/live.py); pages showing one
+        record name it. Every page also follows its person and firm (see enter_page)."""
+        return ()
+
+    def _follow(self) -> None:
+        """After a successful load: changes to the records on screen reach this tab."""
+        topics = self._live_topics()
+        if topics:
+            live_pages.listen(self.router.session.client_token, topics)
+
+    def _live_reload(self) -> None:
+        """Something this page shows changed: load it again through its own scoped loader,
+        as on a click (a record now out of reach clears the page and says why). What the
+        person is typing is in the browser and stays; an open editor keeps what it saw."""
+        if self.page_status == "ok":
+            self._refresh_after(None)
 
     def _load(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         """A page loader's call: its answer, or None after saying why there is none."""
@@ -379,6 +400,10 @@ class PagedMixin(PageMixin, mixin=True):
         self.total = result.total
         self.page = result.page
         self.pages = result.pages
+
+    def _live_reload(self) -> None:
+        if self.page_status == "ok":
+            self._fetch(self.page)
 
     @rx.event
     def next_page(self):

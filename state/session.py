@@ -12,7 +12,9 @@ import reflex as rx
 from portal import access, routes
 from portal.auth import acting
 from portal.services import accounts
+from portal.services import live as topics
 from portal.services.errors import ServiceError
+from state import live
 from state.calls import call
 
 # The navigation, in order. Each person sees only the entries their role may open.
@@ -75,6 +77,12 @@ class SessionState(rx.State):
         self.submit_token = new_token()
         self.ended_reason = ""
         self.unsent = []
+        if actor is not None:
+            # Changes to this person's work or access, or to the firm, reach this tab live.
+            live.listen(
+                self.router.session.client_token,
+                (topics.user(actor.user_id), topics.firm(actor.firm_id)),
+            )
 
     @rx.event
     def dismiss_unsent(self):
