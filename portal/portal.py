@@ -81,6 +81,7 @@ app.add_middleware(PortalBoundary(page_root=SessionState))
 live_pages = LivePages(
     app,
     page_root=SessionState,
+    keep_typed=SessionState.keep_typed,
     page_states={page.route: page.on_load[0].state for page in PAGES if page.on_load},
 )
 app.register_lifespan_task(live_pages.run)

@@ -41,6 +41,15 @@ from portal.settings import get_settings
 log = logging.getLogger("portal.live")
 
 
+# What the page's forms hold, read in the browser as a push is about to clear the page: the
+# named text fields with something in them, as [name, text] pairs.
+TYPED_NOW = (
+    "Array.from(document.querySelectorAll('main textarea[name], main input[name]'))"
+    ".filter(e => ['text', 'textarea', 'number', 'date', 'search'].includes(e.type)"
+    " && e.value.trim()).map(e => [e.name, e.value])"
+)
+
+
 class Registry(Protocol):
     """Which tabs show which topics."""
 
@@ -161,6 +170,8 @@ class Outcome:
     # Topics the tab no longer shows (it moved to another page): drop just those.
     stale: set[str] = field(default_factory=set)
     reloaded: bool = False
+    # The reload found the page's record out of reach: the page now says the access ended.
+    ended: bool = False
 
 
 def route_of(root: BaseState) -> str:
@@ -191,6 +202,7 @@ def reload_tab(page_root: BaseState, page: LivePage | None, topics: frozenset[st
     shown = {topics_of.user(actor.user_id), topics_of.firm(actor.firm_id), *page._live_topics()}
     if not shown & topics:
         return Outcome(stale=set(topics))
+    was = page_root.page_status
     auth.set_acting(actor)
     reloading = topics_of.reloading.set(True)
     try:
@@ -198,7 +210,7 @@ def reload_tab(page_root: BaseState, page: LivePage | None, topics: frozenset[st
     finally:
         topics_of.reloading.reset(reloading)
         auth.set_acting(None)
-    return Outcome(reloaded=True)
+    return Outcome(reloaded=True, ended=was == "ok" and page_root.page_status == "access_ended")
 
 
 def _clear(page_root: BaseState, status: str) -> None:
@@ -217,10 +229,13 @@ class LivePages:
         *,
         page_root: type[BaseState],
         page_states: Mapping[str, type[BaseState]],
+        keep_typed: Any = None,
         registry: Registry | None = None,
     ) -> None:
         self.app = app
         self.page_root = page_root
+        # The handler that shows typed text back once a push has cleared the page.
+        self.keep_typed = keep_typed
         self.page_states = {access.normalize_route(r): cls for r, cls in page_states.items()}
         self.registry = registry
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -284,6 +299,10 @@ class LivePages:
                 outcomes.append(result)
         return outcomes
 
+    async def _emit(self, token: str, event) -> None:
+        update = StateUpdate(events=Event.from_event_type([event]))
+        await self.app.event_namespace.emit_update(update=update, token=token)
+
     async def _connected(self, token: str) -> bool:
         manager = getattr(self.app.event_namespace, "_token_manager", None)
         if manager is None:
@@ -299,11 +318,12 @@ class LivePages:
             cls = self.page_states.get(route_of(page_root.parent_state or page_root))
             page = await page_root.get_state(cls) if cls is not None else None
             outcome = reload_tab(page_root, page, topics)
+            if outcome.ended and self.keep_typed is not None:
+                # Sent before the cleared page: the browser reads what its forms hold while
+                # they are still there, and hands it back to be shown (keep_typed).
+                await self._emit(token, rx.call_script(TYPED_NOW, callback=self.keep_typed))
         if outcome.redirect:
-            update = StateUpdate(
-                events=Event.from_event_type([rx.redirect(outcome.redirect, replace=True)])
-            )
-            await self.app.event_namespace.emit_update(update=update, token=token)
+            await self._emit(token, rx.redirect(outcome.redirect, replace=True))
         if outcome.forget:
             await self.registry.forget(token)
         elif outcome.stale:
@@ -318,3 +338,9 @@ def listen(token: str, topics: Iterable[str]) -> None:
     """Record that a tab shows these topics; nothing when the app runs no live pages."""
     if _current is not None:
         _current.listen(token, topics)
+
+
+def forget(token: str) -> None:
+    """The tab's session ended here (signed out): it follows nothing any more."""
+    if _current is not None and _current.registry is not None and token:
+        _current._spawn(_current.registry.forget(token))

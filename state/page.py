@@ -25,20 +25,8 @@ from portal.services.errors import Conflict, Duplicate, Invalid, NotFound, Servi
 from portal.services.runner import Once
 from state import live as live_pages
 from state.calls import call, call_once
-from state.session import UnsentText, new_token
+from state.session import new_token, typed_back
 
-# The free-text fields a person types, as they are labelled when shown back unsent.
-TYPED_LABELS = {
-    "body": "Your message",
-    "note": "Note",
-    "minutes": "Time spent",
-    "work_date": "Date",
-    "reason": "What you are waiting for",
-    "label": "Checklist item",
-    "title": "Title",
-    "description": "Description",
-    "subject": "Subject",
-}
 _FORM_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 # Date inputs by name, as a refusal names them when the browser could not read the date.
 DATE_LABELS = {"due_date": "Due date", "work_date": "Date"}
@@ -71,15 +59,6 @@ def clear_form(form: Mapping[str, Any]) -> rx.event.EventSpec | None:
     if not _FORM_ID.match(form_id):
         return None
     return rx.call_script(f"document.getElementById({json.dumps(form_id)})?.reset()")
-
-
-def typed_back(form: Mapping[str, Any] | None) -> list[UnsentText]:
-    """What the person typed into a form, labelled, for showing it back unsaved."""
-    return [
-        UnsentText(label=label, text=str(form[name])[:20_000])
-        for name, label in TYPED_LABELS.items()
-        if form and str(form.get(name) or "").strip()
-    ]
 
 
 class PageMixin(rx.State, mixin=True):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
@@ -49,6 +51,29 @@ class UnsentText:
     text: str = ""
 
 
+# The free-text fields a person types, as they are labelled when shown back unsent.
+TYPED_LABELS = {
+    "body": "Your message",
+    "note": "Note",
+    "minutes": "Time spent",
+    "work_date": "Date",
+    "reason": "What you are waiting for",
+    "label": "Checklist item",
+    "title": "Title",
+    "description": "Description",
+    "subject": "Subject",
+}
+
+
+def typed_back(form: Mapping[str, Any] | None) -> list[UnsentText]:
+    """What the person typed into a form, labelled, for showing it back unsaved."""
+    return [
+        UnsentText(label=label, text=str(form[name])[:20_000])
+        for name, label in TYPED_LABELS.items()
+        if form and str(form.get(name) or "").strip()
+    ]
+
+
 class SessionState(rx.State):
     """Parent of every page state. Its substates are reset on each navigation."""
 
@@ -89,9 +114,26 @@ class SessionState(rx.State):
         self.unsent = []
 
     @rx.event
+    def keep_typed(self, fields: list):
+        """After a push ended the page's access (state/live.py), the browser sends back what
+        was typed in its forms just before they went: shown to the person to copy. It is
+        only their own text echoed to them, and only on a page whose access has ended."""
+        if self.page_status != "access_ended" or not isinstance(fields, list):
+            return
+        typed = {
+            str(pair[0]): str(pair[1])
+            for pair in fields[:40]
+            if isinstance(pair, list | tuple) and len(pair) == 2
+        }
+        self.unsent = typed_back(typed)
+
+    @rx.event
     def sign_out(self):
         """Signing out never fails in the browser: if ending the session here fails, the
         sign-out route the script calls ends it again and clears the cookie."""
         with contextlib.suppress(ServiceError):
             call(accounts.sign_out)
+        # The person's other tabs of this session are sent to sign-in by the push that
+        # signing out publishes; this one leaves by itself.
+        live.forget(self.router.session.client_token)
         return rx.call_script(SIGN_OUT_SCRIPT)

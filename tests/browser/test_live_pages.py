@@ -62,6 +62,12 @@ def held(app: LiveApp, tab: Page) -> bool:
         return bool(client.exists(f"{token}_lock"))
 
 
+def following(app: LiveApp, token: str) -> bool:
+    """Whether the shared map of open tabs (state/live.py) lists this tab."""
+    with redis.Redis.from_url(app.redis_url) as client:
+        return bool(client.exists(f"portal:live:tab:{token}"))
+
+
 def heading(title: str) -> Callable[[Page], None]:
     return lambda tab: expect(tab.get_by_role("heading", name=title, level=1)).to_be_visible()
 
@@ -178,10 +184,16 @@ def test_a_deactivated_bookkeepers_open_page_goes_to_sign_in(newcomer, live_app,
         avoid=persons_worker,
     )
 
+    token = task.evaluate("() => window.sessionStorage.getItem('token')")
+    if live_app.workers > 1:
+        assert following(live_app, token)
     admin.get_by_role("button", name=f"Deactivate {person.name}").click()
     expect(admin.get_by_role("status").first).to_contain_text("deactivated")
     expect(task).to_have_url(re.compile(r"/login/?\?reason="), timeout=PUSHED_MS)
     expect(task.get_by_text(work.client_name)).to_have_count(0)
+    if live_app.workers > 1:
+        # The ended session's tab is dropped from the map of open tabs.
+        assert not following(live_app, token)
 
 
 def test_switching_the_add_on_off_sends_every_bookkeeper_out(live_app, open_context):
