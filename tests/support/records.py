@@ -26,6 +26,7 @@ ALEX = "alex@demo-practice.example"
 OLIVIA = "admin@demo-practice.example"
 BEA = "bea@demo-practice.example"
 KIM = "kim@demo-practice.example"
+DEV = "dev@demo-practice.example"
 
 
 def tag() -> str:
