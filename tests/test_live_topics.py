@@ -6,7 +6,6 @@ which pages each action reaches, one cause at a time, and the registry of open t
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
@@ -24,6 +23,7 @@ from portal.services import (
 from portal.services.errors import NotFound
 from state.live import LocalRegistry, RedisRegistry
 from tests.factories import make_step
+from tests.support.aio import run_sync
 
 TOPIC = re.compile(r"^(user|firm|filing|client|step):\d+$")
 
@@ -174,7 +174,7 @@ async def exercise(registry) -> None:
 
 
 def test_the_registry_in_the_process():
-    asyncio.run(exercise(LocalRegistry()))
+    run_sync(exercise(LocalRegistry()))
 
 
 def test_the_registry_in_redis_is_shared_and_expires():
@@ -200,6 +200,6 @@ def test_the_registry_in_redis_is_shared_and_expires():
             await client.aclose()
 
     try:
-        asyncio.run(scenario())
+        run_sync(scenario())
     finally:
         server.stop()

@@ -173,6 +173,8 @@ NO_RECORD = {
     "state.session.SessionState.sign_out",
     # Only forgets text the page handed back unsaved; loads and changes nothing.
     "state.session.SessionState.dismiss_unsent",
+    # Echoes the person's own typed text back to them, only on a page whose access ended.
+    "state.session.SessionState.keep_typed",
     "state.password.PasswordState.change_password",
     "state.tasks.TasksState.load",
     "state.tasks.TasksState.filter_status",
