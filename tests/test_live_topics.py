@@ -103,7 +103,14 @@ def test_a_bookkeepers_tick_time_and_comment_reach_the_filing(world, session, pu
     run(world, session, world.bk1, steps.set_status, step_id=item.id, status="in_progress")
     assert len(published) == 4
     for topics, _ in published:
-        assert {f"filing:{world.filing.id}", f"step:{item.id}", f"user:{world.bk1.id}"} <= topics
+        assert {f"filing:{world.filing.id}", f"step:{item.id}"} <= topics
+    # Only the status shows on My Tasks: only it reaches the person's other tabs.
+    assert [f"user:{world.bk1.id}" in topics for topics, _ in published] == [
+        False,
+        False,
+        False,
+        True,
+    ]
 
 
 def test_a_post_reaches_the_filing(world, session, published):

@@ -104,7 +104,7 @@ class StepView:
 _LOAD = built(lambda rule: select(Step).where(Step.id == bindparam("step_id"), rule))
 _LOAD_ITEM = built(
     lambda rule: (
-        select(ChecklistItem, Step.filing_id, Step.assignee_id)
+        select(ChecklistItem, Step.filing_id)
         .join(Step, Step.id == ChecklistItem.step_id)
         .where(ChecklistItem.id == bindparam("item_id"), rule)
     )
@@ -118,11 +118,13 @@ def load(session: Session, actor: Actor, step_id: int) -> Step:
     return step
 
 
-def _changing(session: Session, actor: Actor, step_id: int) -> Step:
-    """A step loaded to change it: the pages that show it (its filing's, its task page, its
-    assignee's task list) load again once the change has committed."""
+def _changing(session: Session, actor: Actor, step_id: int, *, listed: bool = False) -> Step:
+    """A step loaded to change it: the pages that show it (its filing's, its task page and,
+    for what My Tasks lists, `listed`: status, title, due date, the assignee, the assignee's
+    task list) load again once the change has committed."""
     step = load(session, actor, step_id)
-    live.changed(session, users=[step.assignee_id], filing_id=step.filing_id, step_id=step.id)
+    assignee = [step.assignee_id] if listed else []
+    live.changed(session, users=assignee, filing_id=step.filing_id, step_id=step.id)
     return step
 
 
@@ -383,7 +385,7 @@ def edit_step(
     """Title, description and due date: each saved only over what the editor saw, so an
     assignment or a status change in the meantime never conflicts with it (see versioned)."""
     scope.require_staff(actor)
-    step = _changing(session, actor, step_id)
+    step = _changing(session, actor, step_id, listed=True)
     changed = versioned.save_changes(
         session,
         Step,
@@ -429,7 +431,7 @@ def move_step(*, session: Session, actor: Actor, step_id: int, direction: str) -
 def remove_step(*, session: Session, actor: Actor, step_id: int) -> None:
     """Remove a step that holds no recorded time; its checklist and comments go with it."""
     scope.require_staff(actor)
-    step = _changing(session, actor, step_id)
+    step = _changing(session, actor, step_id, listed=True)
     logged = session.exec(select(func.count()).where(TimeEntry.step_id == step.id)).one()
     if logged:
         raise Invalid(
@@ -464,7 +466,7 @@ def assign_step(
     this is what grants or ends access, so two people assigning at once must not both be
     told they won: the second is refused and told who holds the step now."""
     scope.require_staff(actor)
-    step = _changing(session, actor, step_id)
+    step = _changing(session, actor, step_id, listed=True)
     before = step.assignee_id if expected_assignee_id is _UNCHECKED else expected_assignee_id
     person = people.assignable(session, actor, assignee_id) if assignee_id else None
     after = person.id if person else None
@@ -506,7 +508,7 @@ def set_status(
 ) -> None:
     """Status, from the one the person saw (`expected`): two people moving one step at once
     cannot both believe theirs holds."""
-    step = _changing(session, actor, step_id)
+    step = _changing(session, actor, step_id, listed=True)
     try:
         new = StepStatus(status)
     except ValueError:
@@ -561,8 +563,8 @@ def _load_item(session: Session, actor: Actor, item_id: int) -> ChecklistItem:
     row = session.exec(_LOAD_ITEM(scope.step_visible(actor)), params={"item_id": item_id}).first()
     if row is None:
         raise NotFound
-    item, filing_id, assignee_id = row
-    live.changed(session, users=[assignee_id], filing_id=filing_id, step_id=item.step_id)
+    item, filing_id = row
+    live.changed(session, filing_id=filing_id, step_id=item.step_id)
     return item
 
 
