@@ -79,6 +79,7 @@ app = rx.App(
 app.add_middleware(PortalBoundary(page_root=SessionState))
 app.register_lifespan_task(upkeep.keep_statistics_current)
 app.register_lifespan_task(upkeep.keep_refusal_counts)
+app.register_lifespan_task(upkeep.keep_mail_moving)
 
 for page in (*PAGES, NOT_FOUND):
     app.add_page(

@@ -11,8 +11,9 @@ import reflex as rx
 
 from portal import access, routes
 from portal.auth import acting
-from portal.services import accounts
+from portal.services import accounts, notifications
 from portal.services.errors import ServiceError
+from portal.services.notifications import NotificationLine
 from state.calls import call
 
 # The navigation, in order. Each person sees only the entries their role may open.
@@ -62,6 +63,12 @@ class SessionState(rx.State):
     # Carried by every form and action button of the page, and renewed after each
     # submission is handled: a repeat of the same click carries the old one.
     submit_token: str = ""
+    # The header's notifications: "" when this person has no account page (a forced password
+    # change), the unread count and its spoken label, and the short list once opened.
+    account_href: str = ""
+    unread: int = 0
+    notifications_label: str = "Notifications"
+    notification_lines: list[NotificationLine] = []
 
     @rx.event
     def enter_page(self):
@@ -75,6 +82,38 @@ class SessionState(rx.State):
         self.submit_token = new_token()
         self.ended_reason = ""
         self.unsent = []
+        self.account_href = routes.ACCOUNT if routes.ACCOUNT in allowed else ""
+        self._reload_notifications()
+
+    def _reload_notifications(self) -> None:
+        """Reload the header's unread count (one indexed count): on every page, and whenever
+        something new may have arrived. An open list is reloaded with it."""
+        count = 0
+        if self.account_href:
+            with contextlib.suppress(ServiceError):
+                count = call(notifications.unread_count)
+        self.unread = count
+        self.notifications_label = f"Notifications, {count} unread" if count else "Notifications"
+        if self.notification_lines:
+            self._load_notification_lines()
+
+    def _load_notification_lines(self) -> None:
+        lines: list[NotificationLine] = []
+        if self.account_href:
+            with contextlib.suppress(ServiceError):
+                lines = call(notifications.latest)
+        self.notification_lines = lines
+
+    @rx.event
+    def open_notifications(self):
+        self._load_notification_lines()
+
+    @rx.event
+    def mark_all_read(self):
+        with contextlib.suppress(ServiceError):
+            call(notifications.mark_all_read)
+        self._reload_notifications()
+        self._load_notification_lines()
 
     @rx.event
     def dismiss_unsent(self):
