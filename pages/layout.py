@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import empty_state, unsent_texts
 from portal import routes
+from state.notifications import NotificationsState
 from state.session import SessionState
 
 SKIP_LINK_STYLE = {
@@ -62,16 +63,20 @@ def _notifications() -> rx.Component:
                 size="1",
                 aria_label=SessionState.notifications_label,
                 id="notifications-button",
-                on_click=SessionState.open_notifications,
+                on_click=NotificationsState.open_list,
             ),
         ),
         rx.popover.content(
             rx.vstack(
                 rx.heading("Notifications", as_="h2", size="3"),
                 rx.cond(
-                    SessionState.notification_lines.length() > 0,
+                    NotificationsState.error != "",
+                    rx.text(NotificationsState.error, role="alert", color_scheme="red", size="2"),
+                ),
+                rx.cond(
+                    NotificationsState.lines.length() > 0,
                     rx.el.ul(
-                        rx.foreach(SessionState.notification_lines, _notification_line),
+                        rx.foreach(NotificationsState.lines, _notification_line),
                         style={"list_style": "none", "padding": "0", "margin": "0"},
                     ),
                     rx.text("Nothing new.", size="2", color_scheme="gray"),
@@ -79,7 +84,7 @@ def _notifications() -> rx.Component:
                 rx.hstack(
                     rx.button(
                         "Mark all read",
-                        on_click=SessionState.mark_all_read,
+                        on_click=NotificationsState.mark_all_read,
                         size="1",
                         variant="soft",
                         disabled=SessionState.unread == 0,

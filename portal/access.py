@@ -79,7 +79,7 @@ _SIGNED_IN = _union(
 # Everyone's own account page and the header's notifications: every role with work, never a
 # session that must change its password first.
 _ACCOUNT = _union(
-    _handlers("state.session.SessionState", "open_notifications", "mark_all_read"),
+    _handlers("state.notifications.NotificationsState", "open_list", "mark_all_read"),
     _handlers("state.account.AccountState", "load", "save_notifications"),
 )
 

@@ -13,7 +13,6 @@ from portal import access, routes
 from portal.auth import acting
 from portal.services import accounts, notifications
 from portal.services.errors import ServiceError
-from portal.services.notifications import NotificationLine
 from state.calls import call
 
 # The navigation, in order. Each person sees only the entries their role may open.
@@ -64,11 +63,10 @@ class SessionState(rx.State):
     # submission is handled: a repeat of the same click carries the old one.
     submit_token: str = ""
     # The header's notifications: "" when this person has no account page (a forced password
-    # change), the unread count and its spoken label, and the short list once opened.
+    # change), and the unread count with its spoken label. The list is NotificationsState's.
     account_href: str = ""
     unread: int = 0
     notifications_label: str = "Notifications"
-    notification_lines: list[NotificationLine] = []
 
     @rx.event
     def enter_page(self):
@@ -86,34 +84,15 @@ class SessionState(rx.State):
         self._reload_notifications()
 
     def _reload_notifications(self) -> None:
-        """Reload the header's unread count (one indexed count): on every page, and whenever
-        something new may have arrived. An open list is reloaded with it."""
+        """Reload the header's unread count: one indexed count, on every page and whenever
+        something new may have arrived. A failure (logged with its reference by `call`)
+        leaves the count at 0 rather than stopping the page."""
         count = 0
         if self.account_href:
             with contextlib.suppress(ServiceError):
                 count = call(notifications.unread_count)
         self.unread = count
         self.notifications_label = f"Notifications, {count} unread" if count else "Notifications"
-        if self.notification_lines:
-            self._load_notification_lines()
-
-    def _load_notification_lines(self) -> None:
-        lines: list[NotificationLine] = []
-        if self.account_href:
-            with contextlib.suppress(ServiceError):
-                lines = call(notifications.latest)
-        self.notification_lines = lines
-
-    @rx.event
-    def open_notifications(self):
-        self._load_notification_lines()
-
-    @rx.event
-    def mark_all_read(self):
-        with contextlib.suppress(ServiceError):
-            call(notifications.mark_all_read)
-        self._reload_notifications()
-        self._load_notification_lines()
 
     @rx.event
     def dismiss_unsent(self):

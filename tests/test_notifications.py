@@ -48,17 +48,9 @@ from tests.factories import (
 )
 from tests.support import smtp as smtp_server
 from tests.support.handlers import page_state, run_handler
-from tests.support.smtp import free_port
+from tests.support.smtp import free_port, use_smtp
 
 PUBLIC_URL = "https://portal.alpha.example"
-
-
-def use_smtp(monkeypatch, port: int) -> None:
-    monkeypatch.setenv("PORTAL_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("PORTAL_SMTP_PORT", str(port))
-    monkeypatch.setenv("PORTAL_SMTP_STARTTLS", "false")
-    monkeypatch.delenv("PORTAL_SMTP_USER", raising=False)
-    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -640,7 +632,7 @@ def test_a_sender_that_died_mid_send_leaves_its_mail_to_the_next(session, world,
 
 
 def test_the_header_counts_unread_and_lists_them_without_what_was_lost(session, world):
-    from state.session import SessionState
+    from state.notifications import NotificationsState
 
     act(session, world.staff, steps.assign_step, step_id=world.step.id, assignee_id=world.bea.id)
     other = make_step(session, world.payroll, None, title="Run March payroll")
@@ -649,25 +641,26 @@ def test_the_header_counts_unread_and_lists_them_without_what_was_lost(session, 
 
     auth.set_acting(actor(session, world.bea))
     session.commit()
-    header = page_state(SessionState)
+    bell = page_state(NotificationsState)
+    header = bell.parent_state
     run_handler(header, "enter_page")
     assert header.unread == 2 and header.notifications_label == "Notifications, 2 unread"
     assert header.account_href == routes.ACCOUNT
-    run_handler(header, "open_notifications")
-    newest, _ = header.notification_lines
+    run_handler(bell, "open_list")
+    newest, _ = bell.lines
     assert newest.text == "Assigned to you: Run March payroll" and newest.unread
     assert "River Valley Dental" in newest.detail and newest.url == routes.task(other.id)
 
     # River Valley's step goes to Dev: Bea's list keeps the line, but names nothing of it.
     act(session, world.staff, steps.assign_step, step_id=other.id, assignee_id=world.dev.id)
-    header._reload_notifications()
-    newest, _ = header.notification_lines
+    run_handler(bell, "open_list")
+    newest, _ = bell.lines
     assert newest.text == notifications.GONE and newest.url == "" and newest.detail == ""
-    assert "River Valley" not in repr(header.notification_lines)
+    assert "River Valley" not in repr(bell.lines)
 
-    run_handler(header, "mark_all_read")
+    run_handler(bell, "mark_all_read")
     assert header.unread == 0 and header.notifications_label == "Notifications"
-    assert not any(line.unread for line in header.notification_lines)
+    assert not any(line.unread for line in bell.lines) and bell.error == ""
     # Another person's list is their own.
     assert act(session, world.dev, notifications.unread_count) == 1
 
