@@ -570,6 +570,26 @@ def test_after_the_last_try_the_mail_is_failed_audited_and_an_admin_can_retry(
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "mail_retried")).one()
 
 
+def test_a_mail_that_cannot_be_composed_is_a_failed_try_not_a_stuck_claim(
+    session, world, smtp, monkeypatch
+):
+    act(session, world.staff, steps.assign_step, step_id=world.step.id, assignee_id=world.bea.id)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug while composing")
+
+    composer = mail_queue.compose
+    monkeypatch.setattr(mail_queue, "compose", broken)
+    now = utcnow()
+    assert mail_queue.deliver_due(now=now) == 0
+    [row] = mails(session)
+    assert row.status == MailStatus.PENDING and row.attempts == 1
+    assert row.last_error == "Not sent: the message could not be put together."
+    monkeypatch.setattr(mail_queue, "compose", composer)
+    assert mail_queue.deliver_due(now=now + timedelta(minutes=1)) == 1
+    assert len(smtp.messages()) == 1
+
+
 # --- two senders -------------------------------------------------------------------------------
 
 

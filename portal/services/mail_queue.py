@@ -223,10 +223,17 @@ def deliver(mail_id: int, *, now: datetime | None = None, mailer: Mailer | None 
     now = now or utcnow()
     if not claim(mail_id, now=now):
         return False
-    with reading() as session:
-        mail = session.get(QueuedMail, mail_id)
-        message, reason = compose(session, mail, now=now)
-        attempts = mail.attempts
+    try:
+        with reading() as session:
+            mail = session.get(QueuedMail, mail_id)
+            attempts = mail.attempts
+            message, reason = compose(session, mail, now=now)
+    except Exception:
+        # A bug or an outage while composing is a failed try like any other, retried later,
+        # never a row left claimed until its lease runs out.
+        log.exception("composing queued mail %s failed unexpectedly", mail_id)
+        _failed(mail_id, _attempts(mail_id), "the message could not be put together.", now)
+        return False
     if message is None:
         _finish(mail_id, status=MailStatus.SKIPPED, reason=reason)
         return False
@@ -250,6 +257,11 @@ def deliver(mail_id: int, *, now: datetime | None = None, mailer: Mailer | None 
         last_error=refused[:500],
     )
     return True
+
+
+def _attempts(mail_id: int) -> int:
+    with reading() as session:
+        return session.get(QueuedMail, mail_id).attempts
 
 
 def _finish(mail_id: int, *, status: MailStatus, **values) -> None:
