@@ -247,6 +247,15 @@ def test_a_step_reassigned_before_the_send_is_not_mailed_to_who_lost_it(session,
     assert second.status == MailStatus.SENT
 
 
+def test_a_step_handed_away_and_back_before_the_send_makes_one_mail(session, world, smtp):
+    for person in (world.bea, world.dev, world.bea):
+        act(session, world.staff, steps.assign_step, step_id=world.step.id, assignee_id=person.id)
+    mail_sender.one_pass()
+    assert len(to(smtp.messages(), world.bea)) == 1
+    assert to(smtp.messages(), world.dev) == []
+    assert act(session, world.bea, notifications.unread_count) == 2  # the list keeps both
+
+
 @pytest.mark.parametrize("action", ["file", "cancel"])
 def test_a_filing_closed_before_the_send_means_no_mail(session, world, smtp, action):
     act(session, world.staff, steps.assign_step, step_id=world.step.id, assignee_id=world.bea.id)

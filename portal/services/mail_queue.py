@@ -86,7 +86,19 @@ def wait_for_wake(timeout: float) -> None:
 
 
 def queue_assignment(session: Session, *, firm_id: int, user_id: int, step_id: int) -> None:
-    """In the assignment's transaction: one row, and a wake-up once it has committed."""
+    """In the assignment's transaction: one row, and a wake-up once it has committed. A step
+    handed away and back before its first mail went out still makes one mail, not two."""
+    waiting = session.exec(
+        select(QueuedMail.id).where(
+            QueuedMail.user_id == user_id,
+            QueuedMail.step_id == step_id,
+            QueuedMail.kind == MailKind.ASSIGNMENT.value,
+            QueuedMail.status == MailStatus.PENDING.value,
+            QueuedMail.attempts == 0,
+        )
+    ).first()
+    if waiting is not None:
+        return
     session.add(
         QueuedMail(
             firm_id=firm_id,
