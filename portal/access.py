@@ -72,7 +72,7 @@ def denied_to_all(handler: str) -> bool:
 _EVERY_PAGE = _handlers("state.session.SessionState", "enter_page")
 _SIGNED_IN = _union(
     _EVERY_PAGE,
-    _handlers("state.session.SessionState", "sign_out", "dismiss_unsent"),
+    _handlers("state.session.SessionState", "sign_out", "dismiss_unsent", "keep_typed"),
     _handlers("state.password.PasswordState", "change_password"),
 )
 

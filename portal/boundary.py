@@ -23,7 +23,7 @@ from reflex_base.event import Event
 
 from portal import access, auth, ratelimit
 from portal.db import reading
-from portal.services import refusal_log, sessions
+from portal.services import live, refusal_log, sessions
 from portal.services.sessions import Resolution, SessionProblem
 
 log = logging.getLogger("portal.boundary")
@@ -112,6 +112,7 @@ class PortalBoundary(Middleware):
     async def preprocess(self, app, state: BaseState, event: Event) -> StateUpdate | None:
         auth.set_acting(None)
         router_data = state.router_data or {}
+        live.origin.set(str(router_data.get(RouteVar.CLIENT_TOKEN, "")) or None)
         ip = str(router_data.get(RouteVar.CLIENT_IP, ""))
         cookie = (router_data.get(RouteVar.HEADERS) or {}).get("cookie", "")
         handler = handler_key(event.name)

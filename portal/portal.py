@@ -9,6 +9,7 @@ from portal import routes, upkeep
 from portal.boundary import PortalBoundary
 from portal.http import HttpGuard, routes_app
 from state.calls import on_unexpected
+from state.live import LivePages
 from state.session import SessionState
 
 STYLE = {
@@ -77,6 +78,13 @@ app = rx.App(
     backend_exception_handler=on_unexpected,
 )
 app.add_middleware(PortalBoundary(page_root=SessionState))
+live_pages = LivePages(
+    app,
+    page_root=SessionState,
+    keep_typed=SessionState.keep_typed,
+    page_states={page.route: page.on_load[0].state for page in PAGES if page.on_load},
+)
+app.register_lifespan_task(live_pages.run)
 app.register_lifespan_task(upkeep.keep_statistics_current)
 app.register_lifespan_task(upkeep.keep_refusal_counts)
 app.register_lifespan_task(upkeep.keep_mail_moving)

@@ -11,6 +11,7 @@ import reflex as rx
 from portal import routes
 from portal.services import clients, discussion, documents, emails, workspace
 from portal.services import filings as filing_service
+from portal.services import live as topics
 from portal.services.clients import ClientInfo, FilingRow
 from portal.services.documents import DocumentRow, IncomingFile
 from portal.services.emails import EmailRow
@@ -59,6 +60,10 @@ class ClientState(DocumentLinksMixin, EditorMixin, SessionState):
         if page is not None:
             self._client_id = client_id
             self._show(page)
+            self._follow()
+
+    def _live_topics(self) -> tuple[str, ...]:
+        return (topics.client(self._client_id),) if self._client_id else ()
 
     def _show(self, page: workspace.ClientPage) -> None:
         self.info = page.info

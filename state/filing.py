@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from portal.services import discussion, filings, steps, workspace
+from portal.services import live as topics
 from portal.services.discussion import PostView
 from portal.services.documents import DocumentRow
 from portal.services.filings import FILING_KINDS, FilingHeader
@@ -53,6 +54,10 @@ class FilingState(StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
         if page is not None:
             self._filing_id = filing_id
             self._show(page)
+            self._follow()
+
+    def _live_topics(self) -> tuple[str, ...]:
+        return (topics.filing(self._filing_id),) if self._filing_id else ()
 
     def _show(self, page: workspace.FilingPage) -> None:
         self.filing = page.header

@@ -23,21 +23,10 @@ import reflex as rx
 from portal.services import inputs
 from portal.services.errors import Conflict, Duplicate, Invalid, NotFound, ServiceError
 from portal.services.runner import Once
+from state import live as live_pages
 from state.calls import call, call_once
-from state.session import UnsentText, new_token
+from state.session import new_token, typed_back
 
-# The free-text fields a person types, as they are labelled when shown back unsent.
-TYPED_LABELS = {
-    "body": "Your message",
-    "note": "Note",
-    "minutes": "Time spent",
-    "work_date": "Date",
-    "reason": "What you are waiting for",
-    "label": "Checklist item",
-    "title": "Title",
-    "description": "Description",
-    "subject": "Subject",
-}
 _FORM_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 # Date inputs by name, as a refusal names them when the browser could not read the date.
 DATE_LABELS = {"due_date": "Due date", "work_date": "Date"}
@@ -70,15 +59,6 @@ def clear_form(form: Mapping[str, Any]) -> rx.event.EventSpec | None:
     if not _FORM_ID.match(form_id):
         return None
     return rx.call_script(f"document.getElementById({json.dumps(form_id)})?.reset()")
-
-
-def typed_back(form: Mapping[str, Any] | None) -> list[UnsentText]:
-    """What the person typed into a form, labelled, for showing it back unsaved."""
-    return [
-        UnsentText(label=label, text=str(form[name])[:20_000])
-        for name, label in TYPED_LABELS.items()
-        if form and str(form.get(name) or "").strip()
-    ]
 
 
 class PageMixin(rx.State, mixin=True):
@@ -114,6 +94,26 @@ class PageMixin(rx.State, mixin=True):
 
     def _refresh(self) -> None:
         """Reload the page's view data after a change; each page defines it."""
+
+    # Live updates (state/live.py): what the page shows, and loading it again on a push.
+
+    def _live_topics(self) -> tuple[str, ...]:
+        """The records on screen, as topics (portal/services/live.py); pages showing one
+        record name it. Every page also follows its person and firm (see enter_page)."""
+        return ()
+
+    def _follow(self) -> None:
+        """After a successful load: changes to the records on screen reach this tab."""
+        topics = self._live_topics()
+        if topics:
+            live_pages.listen(self.router.session.client_token, topics)
+
+    def _live_reload(self) -> None:
+        """Something this page shows changed: load it again through its own scoped loader,
+        as on a click (a record now out of reach clears the page and says why). What the
+        person is typing is in the browser and stays; an open editor keeps what it saw."""
+        if self.page_status == "ok":
+            self._refresh_after(None)
 
     def _load(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         """A page loader's call: its answer, or None after saying why there is none."""
@@ -379,6 +379,10 @@ class PagedMixin(PageMixin, mixin=True):
         self.total = result.total
         self.page = result.page
         self.pages = result.pages
+
+    def _live_reload(self) -> None:
+        if self.page_status == "ok":
+            self._fetch(self.page)
 
     @rx.event
     def next_page(self):

@@ -5,14 +5,18 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
 from portal import access, routes
 from portal.auth import acting
 from portal.services import accounts, notifications
+from portal.services import live as topics
 from portal.services.errors import ServiceError
+from state import live
 from state.calls import call
 
 # The navigation, in order. Each person sees only the entries their role may open.
@@ -45,6 +49,29 @@ class UnsentText:
 
     label: str = ""
     text: str = ""
+
+
+# The free-text fields a person types, as they are labelled when shown back unsent.
+TYPED_LABELS = {
+    "body": "Your message",
+    "note": "Note",
+    "minutes": "Time spent",
+    "work_date": "Date",
+    "reason": "What you are waiting for",
+    "label": "Checklist item",
+    "title": "Title",
+    "description": "Description",
+    "subject": "Subject",
+}
+
+
+def typed_back(form: Mapping[str, Any] | None) -> list[UnsentText]:
+    """What the person typed into a form, labelled, for showing it back unsaved."""
+    return [
+        UnsentText(label=label, text=str(form[name])[:20_000])
+        for name, label in TYPED_LABELS.items()
+        if form and str(form.get(name) or "").strip()
+    ]
 
 
 class SessionState(rx.State):
@@ -82,6 +109,12 @@ class SessionState(rx.State):
         self.unsent = []
         self.account_href = routes.ACCOUNT if routes.ACCOUNT in allowed else ""
         self._reload_notifications()
+        if actor is not None:
+            # Changes to this person's work or access, or to the firm, reach this tab live.
+            live.listen(
+                self.router.session.client_token,
+                (topics.user(actor.user_id), topics.firm(actor.firm_id)),
+            )
 
     def _reload_notifications(self) -> None:
         """Reload the header's unread count: one indexed count, on every page and whenever
@@ -99,9 +132,26 @@ class SessionState(rx.State):
         self.unsent = []
 
     @rx.event
+    def keep_typed(self, fields: list):
+        """After a push ended the page's access (state/live.py), the browser sends back what
+        was typed in its forms just before they went: shown to the person to copy. It is
+        only their own text echoed to them, and only on a page whose access has ended."""
+        if self.page_status != "access_ended" or not isinstance(fields, list):
+            return
+        typed = {
+            str(pair[0]): str(pair[1])
+            for pair in fields[:40]
+            if isinstance(pair, list | tuple) and len(pair) == 2
+        }
+        self.unsent = typed_back(typed)
+
+    @rx.event
     def sign_out(self):
         """Signing out never fails in the browser: if ending the session here fails, the
         sign-out route the script calls ends it again and clears the cookie."""
         with contextlib.suppress(ServiceError):
             call(accounts.sign_out)
+        # The person's other tabs of this session are sent to sign-in by the push that
+        # signing out publishes; this one leaves by itself.
+        live.forget(self.router.session.client_token)
         return rx.call_script(SIGN_OUT_SCRIPT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal.services import discussion, steps, tasks, workspace
+from portal.services import live as topics
 from portal.services.clients import ClientInfo
 from portal.services.discussion import PostView
 from portal.services.errors import ServiceError
@@ -35,6 +36,12 @@ class TaskState(StepWorkMixin, SessionState):
         if page is not None:
             self._step_id = step_id
             self._show(page)
+            self._follow()
+
+    def _live_topics(self) -> tuple[str, ...]:
+        if not self._step_id:
+            return ()
+        return (topics.step(self._step_id), topics.filing(self.filing.id))
 
     def _show(self, page: workspace.TaskPage) -> None:
         self.step = page.step

@@ -58,6 +58,11 @@ class TasksState(PagedMixin, SessionState):
             self.client_options = result.clients
         self._paged(result)
 
+    def _live_reload(self) -> None:
+        """A task given or taken away: the list, its counters and client choices anew."""
+        if self.page_status == "ok":
+            self._fetch(self.page, counted=True)
+
     @rx.event
     def filter_status(self, value: str):
         self.status_filter = str(value or "")[:40]

@@ -66,6 +66,8 @@ NO_SERVICE_CALL = {
     "state.filing.FilingState.reload_editor",
     "state.filing.FilingState.start_edit_time",
     "state.session.SessionState.dismiss_unsent",
+    # Shows the person's own typed text back after a push cleared the page; no service call.
+    "state.session.SessionState.keep_typed",
     "state.signin.SignInState.load",
     "state.task.TaskState.cancel_edit_time",
     "state.task.TaskState.cancel_waiting",

@@ -24,7 +24,7 @@ from sqlmodel import Session
 from models import AccessChange, AccessChangeKind, utcnow
 from portal.auth import Actor
 from portal.db import serialize_on
-from portal.services import scope
+from portal.services import live, scope
 
 # (user_id, client_id, step_id, filing_id): one way a person is let into a client.
 Path = tuple[int, int, int, int]
@@ -85,6 +85,8 @@ def tracking(
     after = current(session, firm_id=firm_id, user_ids=users, client_ids=clients)
     tracked.granted = sorted(after - before)
     tracked.revoked = sorted(before - after)
+    # Every open page of the people concerned loads again, as them, once this commits.
+    live.changed(session, users={path[0] for path in (*tracked.granted, *tracked.revoked)})
     _record(
         session,
         actor=actor,

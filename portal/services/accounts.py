@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from models import LoginSession, User, utcnow
 from portal.auth import Actor, hash_password, password_problem, verify_password
-from portal.services import audit, sessions
+from portal.services import audit, live, sessions
 from portal.services.errors import Invalid, NotFound
 
 
@@ -41,6 +41,7 @@ def change_own_password(
         )
         .values(revoked_at=now, revoked_reason="password changed")
     )
+    live.changed(session, users=[user.id])
     audit.record(
         session=session,
         actor=actor,

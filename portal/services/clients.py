@@ -15,7 +15,7 @@ from models.clients import bn_key, folded, keep_keys, name_key
 from portal import routes
 from portal.auth import Actor
 from portal.db import reads_only
-from portal.services import audit, display, inputs, scope, versioned
+from portal.services import audit, display, inputs, live, scope, versioned
 from portal.services.errors import Duplicate, NotFound
 from portal.services.statements import built
 
@@ -348,6 +348,7 @@ def update_client(
     scope.require_staff(actor)
     data = parse_client(form)
     client = load(session, actor, client_id)
+    live.changed(session, client_id=client.id)
     renamed = data.name != seen.get("name") or data.business_number != seen.get("business_number")
     if renamed and not allow_duplicate:
         _refuse_duplicates(session, actor, data, besides=client.id)

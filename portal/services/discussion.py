@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from models import DiscussionPost, Filing, User
 from portal.auth import Actor
-from portal.services import audit, display, filings, inputs, scope
+from portal.services import audit, display, filings, inputs, live, scope
 from portal.services.errors import NotFound
 
 
@@ -105,6 +105,7 @@ def add_post(*, session: Session, actor: Actor, filing_id: int, body: object) ->
     )
     session.add(post)
     session.flush()
+    live.changed(session, filing_id=filing.id)
     audit.record(
         session=session,
         actor=actor,

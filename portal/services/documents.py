@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from models import Document, Filing, utcnow
 from portal import routes, storage
 from portal.auth import Actor
-from portal.services import audit, clients, display
+from portal.services import audit, clients, display, live
 from portal.services.errors import Invalid, NotFound
 from portal.services.scope import client_id_visible, require_staff
 from portal.services.statements import built
@@ -256,6 +256,7 @@ def upload_documents(
         for _, _, saved in stored:
             storage.delete(saved.key)
         raise
+    live.changed(session, client_id=client.id, filing_id=filing.id if filing else None)
     return [_row(document, filing) for document in documents]
 
 
@@ -355,6 +356,7 @@ def delete_document(*, session: Session, actor: Actor, document_id: int) -> None
     document = _visible_document(session, actor, document_id)
     document.deleted_at = utcnow()
     session.add(document)
+    live.changed(session, client_id=document.client_id, filing_id=document.filing_id)
     audit.record(
         session=session,
         actor=actor,

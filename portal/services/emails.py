@@ -23,7 +23,7 @@ from models import Client, Document, Email, EmailDirection, EmailStatus, User, u
 from portal import routes, storage, text
 from portal.auth import Actor
 from portal.mail import Mailer, MailError, get_mailer, message_domain
-from portal.services import audit, clients, display, inputs
+from portal.services import audit, clients, display, inputs, live
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.services.scope import client_id_visible, require_staff
 from portal.settings import get_settings
@@ -230,6 +230,7 @@ def send_email(
     email.at = utcnow()
     session.add(email)
     session.flush()
+    live.changed(session, client_id=client.id)
     audit.record(
         session=session,
         actor=actor,
@@ -300,6 +301,7 @@ def delete_email(*, session: Session, actor: Actor, email_id: int) -> None:
         raise NotFound
     email.deleted_at = utcnow()
     session.add(email)
+    live.changed(session, client_id=email.client_id)
     audit.record(
         session=session,
         actor=actor,

@@ -23,6 +23,7 @@ from portal.services import (
     clients,
     display,
     inputs,
+    live,
     people,
     scope,
     versioned,
@@ -76,6 +77,14 @@ def load(session: Session, actor: Actor, filing_id: int) -> Filing:
     filing = session.exec(_LOAD(visible(actor)), params={"filing_id": filing_id}).first()
     if filing is None:
         raise NotFound
+    return filing
+
+
+def _changing(session: Session, actor: Actor, filing_id: int) -> Filing:
+    """A filing loaded to change it: the pages showing it, or its client, load again once
+    the change has committed."""
+    filing = load(session, actor, filing_id)
+    live.changed(session, filing_id=filing.id, client_id=filing.client_id)
     return filing
 
 
@@ -149,6 +158,7 @@ def create_filing(
     )
     session.add(filing)
     session.flush()
+    live.changed(session, client_id=client.id)
     audit.record(
         session=session,
         actor=actor,
@@ -181,7 +191,7 @@ def update_filing(
 ) -> None:
     """Save the details the person changed, over what they saw (see versioned)."""
     scope.require_staff(actor)
-    filing = load(session, actor, filing_id)
+    filing = _changing(session, actor, filing_id)
     wanted = {
         "kind": parse_kind(kind),
         "period": inputs.line(period, label="Period", max_length=60, required=True),
@@ -253,7 +263,7 @@ def change_status(
     scope.require_staff(actor)
     if action not in _TRANSITIONS:
         raise Invalid("Unknown filing action.")
-    filing = load(session, actor, filing_id)
+    filing = _changing(session, actor, filing_id)
     allowed_from, target, audit_action = _TRANSITIONS[action]
     conditions = [Filing.id == filing.id, Filing.status.in_(allowed_from)]
     if expected is not None:
@@ -319,7 +329,7 @@ def set_reviewer(
     scope.require_staff(actor)
     if role not in ("reviewer", "approver"):
         raise Invalid("Unknown role on a filing.")
-    filing = load(session, actor, filing_id)
+    filing = _changing(session, actor, filing_id)
     person = people.reviewer(session, actor, user_id) if user_id else None
     column = f"{role}_id"
     seen = getattr(filing, column) if expected is _UNCHECKED else expected

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.auth import Actor
 from portal.db import reading, unit_of_work
-from portal.services import refusal_log, submissions
+from portal.services import live, refusal_log, submissions
 from portal.services.errors import NotFound, Refused
 
 T = TypeVar("T")
@@ -42,7 +42,8 @@ def perform(fn: Callable[..., T], /, *, actor: Actor, **kwargs: Any) -> T:
         with reading() if getattr(fn, "reads_only", False) else unit_of_work() as session:
             return fn(session=session, actor=actor, **kwargs)
     except (NotFound, Refused) as exc:
-        record_refusal(actor, fn, kwargs, exc)
+        if not live.reloading.get():
+            record_refusal(actor, fn, kwargs, exc)
         raise
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from models import Firm, LoginSession, User, UserRole, utcnow
 from portal.auth import Actor, digest, looks_like_secret, new_secret
+from portal.services import live
 from portal.settings import get_settings
 
 HANDOFF_SECONDS = 60
@@ -172,6 +173,8 @@ def end(*, session: Session, session_id: int, reason: str, now: datetime | None 
     login = session.get(LoginSession, session_id)
     if login is not None and login.revoked_at is None:
         _revoke(session, login, reason, now or utcnow())
+        # The person's open pages check their sessions again: this one's go to sign-in.
+        live.changed(session, users=[login.user_id])
 
 
 def end_all_for_user(
@@ -183,4 +186,6 @@ def end_all_for_user(
         .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
         .values(revoked_at=now or utcnow(), revoked_reason=reason[:40])
     )
+    if result.rowcount:
+        live.changed(session, users=[user_id])
     return result.rowcount or 0

@@ -36,6 +36,7 @@ from portal.services import (
     display,
     filings,
     inputs,
+    live,
     notifications,
     people,
     scope,
@@ -104,7 +105,7 @@ class StepView:
 _LOAD = built(lambda rule: select(Step).where(Step.id == bindparam("step_id"), rule))
 _LOAD_ITEM = built(
     lambda rule: (
-        select(ChecklistItem)
+        select(ChecklistItem, Step.filing_id, Step.assignee_id)
         .join(Step, Step.id == ChecklistItem.step_id)
         .where(ChecklistItem.id == bindparam("item_id"), rule)
     )
@@ -115,6 +116,14 @@ def load(session: Session, actor: Actor, step_id: int) -> Step:
     step = session.exec(_LOAD(scope.step_visible(actor)), params={"step_id": step_id}).first()
     if step is None:
         raise NotFound
+    return step
+
+
+def _changing(session: Session, actor: Actor, step_id: int) -> Step:
+    """A step loaded to change it: the pages that show it (its filing's, its task page, its
+    assignee's task list) load again once the change has committed."""
+    step = load(session, actor, step_id)
+    live.changed(session, users=[step.assignee_id], filing_id=step.filing_id, step_id=step.id)
     return step
 
 
@@ -339,6 +348,7 @@ def add_step(
     )
     last = session.exec(select(func.max(Step.position)).where(Step.filing_id == filing.id)).one()
     step.position = 0 if last is None else last + 1
+    live.changed(session, users=[step.assignee_id], filing_id=filing.id)
     with access_changes.tracking(
         session,
         actor=actor,
@@ -377,7 +387,7 @@ def edit_step(
     """Title, description and due date: each saved only over what the editor saw, so an
     assignment or a status change in the meantime never conflicts with it (see versioned)."""
     scope.require_staff(actor)
-    step = load(session, actor, step_id)
+    step = _changing(session, actor, step_id)
     changed = versioned.save_changes(
         session,
         Step,
@@ -403,7 +413,7 @@ def edit_step(
 
 def move_step(*, session: Session, actor: Actor, step_id: int, direction: str) -> None:
     scope.require_staff(actor)
-    step = load(session, actor, step_id)
+    step = _changing(session, actor, step_id)
     ordered = list(
         session.exec(
             select(Step).where(Step.filing_id == step.filing_id).order_by(Step.position, Step.id)
@@ -423,7 +433,7 @@ def move_step(*, session: Session, actor: Actor, step_id: int, direction: str) -
 def remove_step(*, session: Session, actor: Actor, step_id: int) -> None:
     """Remove a step that holds no recorded time; its checklist and comments go with it."""
     scope.require_staff(actor)
-    step = load(session, actor, step_id)
+    step = _changing(session, actor, step_id)
     logged = session.exec(select(func.count()).where(TimeEntry.step_id == step.id)).one()
     if logged:
         raise Invalid(
@@ -458,10 +468,11 @@ def assign_step(
     this is what grants or ends access, so two people assigning at once must not both be
     told they won: the second is refused and told who holds the step now."""
     scope.require_staff(actor)
-    step = load(session, actor, step_id)
+    step = _changing(session, actor, step_id)
     before = step.assignee_id if expected_assignee_id is _UNCHECKED else expected_assignee_id
     person = people.assignable(session, actor, assignee_id) if assignee_id else None
     after = person.id if person else None
+    live.changed(session, users=[after])
     how = "assigned" if before is None else "unassigned" if after is None else "reassigned"
     with access_changes.tracking(
         session,
@@ -501,7 +512,7 @@ def set_status(
 ) -> None:
     """Status, from the one the person saw (`expected`): two people moving one step at once
     cannot both believe theirs holds."""
-    step = load(session, actor, step_id)
+    step = _changing(session, actor, step_id)
     try:
         new = StepStatus(status)
     except ValueError:
@@ -538,7 +549,7 @@ def set_status(
 
 def add_checklist_item(*, session: Session, actor: Actor, step_id: int, label: object) -> None:
     scope.require_staff(actor)
-    step = load(session, actor, step_id)
+    step = _changing(session, actor, step_id)
     last = session.exec(
         select(func.max(ChecklistItem.position)).where(ChecklistItem.step_id == step.id)
     ).one()
@@ -553,9 +564,11 @@ def add_checklist_item(*, session: Session, actor: Actor, step_id: int, label: o
 
 
 def _load_item(session: Session, actor: Actor, item_id: int) -> ChecklistItem:
-    item = session.exec(_LOAD_ITEM(scope.step_visible(actor)), params={"item_id": item_id}).first()
-    if item is None:
+    row = session.exec(_LOAD_ITEM(scope.step_visible(actor)), params={"item_id": item_id}).first()
+    if row is None:
         raise NotFound
+    item, filing_id, assignee_id = row
+    live.changed(session, users=[assignee_id], filing_id=filing_id, step_id=item.step_id)
     return item
 
 
@@ -619,7 +632,7 @@ def log_time(
     work_date: object,
     note: object = "",
 ) -> None:
-    step = load(session, actor, step_id)
+    step = _changing(session, actor, step_id)
     session.add(
         TimeEntry(
             firm_id=step.firm_id,
@@ -635,7 +648,7 @@ def log_time(
 def _own_entry(session: Session, actor: Actor, entry_id: int) -> TimeEntry:
     """A person's own time entry on a step they can see: nobody edits anyone else's time."""
     entry = session.exec(
-        select(TimeEntry)
+        select(TimeEntry, Step.filing_id)
         .join(Step, Step.id == TimeEntry.step_id)
         .where(
             TimeEntry.id == entry_id,
@@ -645,6 +658,8 @@ def _own_entry(session: Session, actor: Actor, entry_id: int) -> TimeEntry:
     ).first()
     if entry is None:
         raise NotFound
+    entry, filing_id = entry
+    live.changed(session, filing_id=filing_id, step_id=entry.step_id)
     return entry
 
 
@@ -670,7 +685,7 @@ def delete_time_entry(*, session: Session, actor: Actor, entry_id: int) -> None:
 
 
 def add_comment(*, session: Session, actor: Actor, step_id: int, body: object) -> None:
-    step = load(session, actor, step_id)
+    step = _changing(session, actor, step_id)
     session.add(
         StepComment(
             firm_id=step.firm_id,

@@ -26,7 +26,16 @@ from models import (
 )
 from portal.auth import Actor, hash_password, password_problem
 from portal.db import reads_only, serialize_on
-from portal.services import access_changes, audit, display, inputs, scope, sessions, versioned
+from portal.services import (
+    access_changes,
+    audit,
+    display,
+    inputs,
+    live,
+    scope,
+    sessions,
+    versioned,
+)
 from portal.services.errors import Conflict, Invalid, NotFound
 
 
@@ -218,6 +227,7 @@ def set_modules(
         firm.updated_at = utcnow()
         firm.updated_by_id = actor.user_id
         session.add(firm)
+    live.changed(session, firm_id=firm.id)
     if portal_was_open and not sessions.portal_open_for(firm):
         bookkeepers = session.exec(
             select(User.id).where(User.firm_id == firm.id, User.role == UserRole.BOOKKEEPER.value)

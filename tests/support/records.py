@@ -60,6 +60,7 @@ def make_work(
     kind: str = "GST/HST",
     period: str | None = None,
     client_name: str | None = None,
+    checklist: dict[str, tuple[str, ...]] | None = None,
 ) -> Work:
     """A client of the demo firm with one active filing and its steps (title -> assignee
     email or None), committed before any browser opens it."""
@@ -71,7 +72,11 @@ def make_work(
         made = {}
         for title, email in (steps or {}).items():
             made[title] = make_step(
-                session, filing, user(session, email) if email else None, title=title
+                session,
+                filing,
+                user(session, email) if email else None,
+                title=title,
+                checklist=(checklist or {}).get(title, ()),
             ).id
         session.commit()
         return Work(client.id, client.name, filing.id, filing.period, made)
