@@ -7,7 +7,7 @@ import reflex as rx
 from pages.components import messages, section, submit_form
 from pages.layout import shell
 from portal import routes
-from portal.services.mail_queue import DIGEST_DAYS, DIGEST_HOUR
+from state.account import ASSIGNMENTS_LABEL, DIGEST_LABEL
 from state.account import AccountState as S
 
 
@@ -25,15 +25,13 @@ def account_page() -> rx.Component:
             submit_form(
                 rx.vstack(
                     rx.checkbox(
-                        "Email me when a task is assigned to me",
+                        ASSIGNMENTS_LABEL,
                         name="assignments",
                         default_checked=S.choices.assignments,
                         key=S.choices.assignments.to_string(),
                     ),
                     rx.checkbox(
-                        f"Email me each morning (from {DIGEST_HOUR:02d}:00 in the firm's time "
-                        f"zone) a list of my tasks that are overdue or due in the next "
-                        f"{DIGEST_DAYS} days",
+                        DIGEST_LABEL,
                         name="digest",
                         default_checked=S.choices.digest,
                         key=S.choices.digest.to_string(),

@@ -15,7 +15,7 @@ from pages.components import (
 )
 from pages.layout import shell
 from pages.staff import people_table
-from portal.services.mail_queue import DIGEST_HOUR
+from state.settings import TIME_ZONE_HINT
 from state.settings import SettingsState as S
 
 
@@ -212,8 +212,7 @@ def settings_page() -> rx.Component:
                             id="time-zone",
                             default_value=S.time_zone,
                             key=S.time_zone,
-                            hint=f"Morning digests go out from {DIGEST_HOUR:02d}:00 on this clock. "
-                            "A name such as America/Toronto, America/Vancouver or Europe/London.",
+                            hint=TIME_ZONE_HINT,
                         ),
                         max_width="28em",
                         width="100%",

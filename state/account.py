@@ -5,10 +5,17 @@ from __future__ import annotations
 import reflex as rx
 
 from portal.services import notifications
+from portal.services.mail_content import DIGEST_DAYS, DIGEST_HOUR
 from portal.services.notifications import EmailChoices
 from state.calls import call
 from state.page import PageMixin
 from state.session import SessionState
+
+ASSIGNMENTS_LABEL = "Email me when a task is assigned to me"
+DIGEST_LABEL = (
+    f"Email me each morning (from {DIGEST_HOUR:02d}:00 in the firm's time zone) a list of my "
+    f"tasks that are overdue or due in the next {DIGEST_DAYS} days"
+)
 
 
 class AccountState(PageMixin, SessionState):

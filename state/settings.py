@@ -6,11 +6,17 @@ from __future__ import annotations
 import reflex as rx
 
 from portal.services import firm_time, mail_queue, team
+from portal.services.mail_content import DIGEST_HOUR
 from portal.services.mail_queue import OutgoingRow
 from portal.services.team import PersonRow, PlanView
 from state.calls import call
 from state.logins import LoginAdminMixin
 from state.session import SessionState
+
+TIME_ZONE_HINT = (
+    f"Morning digests go out from {DIGEST_HOUR:02d}:00 on this clock. A name such as "
+    "America/Toronto, America/Vancouver or Europe/London."
+)
 
 
 class SettingsState(LoginAdminMixin, SessionState):

@@ -9,10 +9,10 @@ worker, woken after the commit and passing every half minute anyway) then, for e
 1. claims it with one conditional UPDATE, so two senders (two workers, two machines) never
    both send it: on PostgreSQL the second UPDATE waits for the first's row lock and then
    finds the row no longer pending; SQLite has one writer at a time;
-2. composes the message from what the person may open *at that moment*, through the My Tasks
-   query (and so through the access rule of portal/services/scope.py): a step reassigned or a
-   filing closed in the meantime means no mail at all, marked skipped with the reason, never
-   a mail naming a client its reader can no longer open;
+2. composes the message from what the person may open *at that moment*
+   (portal/services/mail_content.py, through the My Tasks query and so the access rule): a
+   step reassigned or a filing closed in the meantime means no mail at all, marked skipped
+   with the reason, never a mail naming a client its reader can no longer open;
 3. sends it outside any transaction, and records the outcome: sent; or failed with the
    server's words and tried again after 1 minute, 5, 30 and 2 hours, then left failed for an
    admin to retry (their settings page lists what waits or failed).
@@ -27,9 +27,6 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime
 
 from sqlalchemy import and_, exists, literal, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -45,14 +42,12 @@ from models import (
     User,
     utcnow,
 )
-from portal import routes
 from portal.auth import Actor
 from portal.db import after_commit, reading, reads_only, unit_of_work
-from portal.mail import Mailer, MailError, ensure_message_id, get_mailer
-from portal.services import audit, display, firm_time, scope, tasks
+from portal.mail import Mailer, MailError, get_mailer
+from portal.services import audit, display, firm_time, scope
 from portal.services.errors import Invalid, NotFound
-from portal.services.tasks import TaskRow
-from portal.settings import get_settings
+from portal.services.mail_content import DIGEST_DAYS, DIGEST_HOUR, compose
 
 log = logging.getLogger("portal.mail_queue")
 
@@ -66,10 +61,6 @@ RETRY_DELAYS = (
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # A claim older than this belongs to a sender that died mid-send: the row is claimed again.
 LEASE = timedelta(minutes=10)
-# The digest goes out from this hour of the firm's morning, for steps due within DIGEST_DAYS.
-DIGEST_HOUR = 7
-DIGEST_DAYS = 3
-DIGEST_MAX_LINES = 40
 
 _WAKE = threading.Event()
 
@@ -309,112 +300,6 @@ def _failed(mail_id: int, attempts: int, error: str, now: datetime) -> None:
             detail=f"{KIND_LABELS.get(mail.kind, mail.kind)} to user {mail.user_id} "
             f"after {attempts} tries: {error}",
         )
-
-
-# --- composing, through the rule, at send time ---------------------------------------------
-
-
-def _as_actor(user: User) -> Actor:
-    """The recipient as the rule sees them: what they could open if they signed in now."""
-    return Actor(user.id, user.firm_id, user.role, user.name, user.email, 0, False)
-
-
-def compose(
-    session: Session, mail: QueuedMail, *, now: datetime
-) -> tuple[EmailMessage | None, str]:
-    """The message as its recipient may read it now, or None and why it is not sent."""
-    user = session.get(User, mail.user_id)
-    if user is None or not user.is_active:
-        return None, "Their login is deactivated."
-    firm = session.get(Firm, user.firm_id)
-    today = firm_time.local_date(firm.time_zone, now)
-    actor = _as_actor(user)
-    if mail.kind == MailKind.ASSIGNMENT.value:
-        if not user.email_assignments:
-            return None, "They switched assignment emails off."
-        row = tasks.these_tasks(session, actor, [mail.step_id or 0], today=today).get(mail.step_id)
-        if row is None:
-            reason = tasks.ended_reason(session=session, actor=actor, step_id=mail.step_id or 0)
-            return None, reason or "The task is no longer theirs to open."
-        return _assignment(user, row), ""
-    if mail.kind == MailKind.DIGEST.value:
-        if not user.email_digest:
-            return None, "They switched the morning digest off."
-        if mail.digest_date != today:
-            return None, "Too late for its morning: the next morning's digest replaces it."
-        rows = tasks.due_by(
-            session,
-            actor,
-            today=today,
-            until=today + timedelta(days=DIGEST_DAYS),
-            limit=DIGEST_MAX_LINES + 1,
-        )
-        if not rows:
-            return None, "Nothing overdue or due in the next 3 days."
-        return _digest(user, rows, today), ""
-    return None, f"Unknown kind of mail ({mail.kind})."
-
-
-def link(path: str) -> str:
-    return get_settings().public_url + path
-
-
-def _one_line(value: str) -> str:
-    return " ".join(value.split())
-
-
-def _message(user: User, subject: str, body: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = get_settings().mail_from
-    message["To"] = Address(display_name=_one_line(user.name), addr_spec=user.email)
-    message["Subject"] = _one_line(subject)
-    message["Date"] = format_datetime(utcnow())
-    # RFC 3834: a machine wrote this, so out-of-office replies stay away.
-    message["Auto-Submitted"] = "auto-generated"
-    ensure_message_id(message)
-    message.set_content(body)
-    return message
-
-
-def _footer(what: str) -> str:
-    return (
-        f"\n--\nYou get this email because {what} are switched on for you. You can switch "
-        f"them off under Notifications on your account page: {link(routes.ACCOUNT)}\n"
-    )
-
-
-def _assignment(user: User, row: TaskRow) -> EmailMessage:
-    body = (
-        f"Hello {_one_line(user.name)},\n\n"
-        "A task has been assigned to you.\n\n"
-        f"Task:    {row.title}\n"
-        f"Client:  {row.client_name}\n"
-        f"Filing:  {row.filing_title}\n"
-        f"Due:     {row.due_day or 'No due date'}\n\n"
-        f"Open the task: {link(row.url)}\n" + _footer("assignment emails")
-    )
-    return _message(user, f"Task assigned to you: {row.title}", body)
-
-
-def _digest(user: User, rows: list[TaskRow], today: date) -> EmailMessage:
-    shown = rows[:DIGEST_MAX_LINES]
-    overdue = [r for r in shown if r.due_state == "overdue"]
-    coming = [r for r in shown if r.due_state != "overdue"]
-    parts = [f"Good morning {_one_line(user.name)},\n", f"Your tasks on {display.day(today)}:"]
-    for heading, group in (("Overdue", overdue), (f"Due in the next {DIGEST_DAYS} days", coming)):
-        if group:
-            parts.append(f"\n{heading}")
-            for r in group:
-                parts.append(f"- {r.title}\n  {r.client_name} · {r.filing_title} · {r.due_label}")
-                parts.append(f"  {link(r.url)}")
-    if len(rows) > DIGEST_MAX_LINES:
-        parts.append(f"\n…and more: the first {DIGEST_MAX_LINES} are shown here.")
-    parts.append(f"\nAll your tasks: {link(routes.TASKS)}\n")
-    counts = [f"{len(overdue)} overdue"] if overdue else []
-    if coming:
-        counts.append(f"{len(coming)} due soon")
-    subject = f"Your tasks for {display.short_day(today, today)}: {', '.join(counts)}"
-    return _message(user, subject, "\n".join(parts) + _footer("morning digests"))
 
 
 # --- what admins see -------------------------------------------------------------------------
