@@ -9,6 +9,13 @@ from models.documents import Document
 from models.emails import Email, EmailDirection, EmailStatus
 from models.filings import ACTIVE_FILING_STATUSES, Filing, FilingStatus
 from models.firms import Firm
+from models.notifications import (
+    MailKind,
+    MailStatus,
+    Notification,
+    NotificationKind,
+    QueuedMail,
+)
 from models.sessions import LoginSession, SignInAttempt
 from models.steps import ChecklistItem, Step, StepComment, StepStatus, TimeEntry
 from models.submissions import Submission
@@ -31,6 +38,11 @@ __all__ = [
     "FilingStatus",
     "Firm",
     "LoginSession",
+    "MailKind",
+    "MailStatus",
+    "Notification",
+    "NotificationKind",
+    "QueuedMail",
     "SignInAttempt",
     "Step",
     "StepComment",

@@ -18,6 +18,8 @@ class Firm(SQLModel, table=True):
     staff_seats: int = Field(default=5)
     filing_steps_enabled: bool = Field(default=True)
     portal_enabled: bool = Field(default=False)
+    # The firm's IANA time zone: when its morning is, for the digest email.
+    time_zone: str = Field(default="UTC", max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     # Who last changed the plan or modules, and when: named to an admin whose change conflicts.
     updated_at: datetime = Field(default_factory=utcnow)

@@ -39,3 +39,6 @@ class User(SQLModel, table=True):
     # Failed sign-ins before this instant no longer count: an admin reset lifts a lockout.
     throttle_reset_at: datetime | None = Field(default=None)
     version: int = Field(default=1)
+    # The person's own switches for email about their work (their account page).
+    email_assignments: bool = Field(default=True)
+    email_digest: bool = Field(default=True)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import empty_state, unsent_texts
 from portal import routes
+from state.notifications import NotificationsState
 from state.session import SessionState
 
 SKIP_LINK_STYLE = {
@@ -32,6 +33,95 @@ def _nav() -> rx.Component:
     )
 
 
+def _notification_line(line) -> rx.Component:
+    return rx.el.li(
+        rx.vstack(
+            rx.cond(
+                line.url != "",
+                rx.link(line.text, href=line.url, weight=rx.cond(line.unread, "bold", "regular")),
+                rx.text(line.text, size="2"),
+            ),
+            rx.cond(line.detail != "", rx.text(line.detail, size="1", color_scheme="gray")),
+            rx.text(line.at_label, size="1", color_scheme="gray"),
+            spacing="0",
+        ),
+        style={"padding": "0.4em 0", "border_bottom": "1px solid var(--gray-4)"},
+    )
+
+
+def _notifications() -> rx.Component:
+    """The bell: the unread count in its spoken name, and the latest few when opened."""
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(
+                rx.icon("bell", size=16, aria_hidden="true"),
+                rx.cond(
+                    SessionState.unread > 0,
+                    rx.badge(SessionState.unread, color_scheme="red", variant="solid"),
+                ),
+                variant="ghost",
+                size="1",
+                aria_label=SessionState.notifications_label,
+                id="notifications-button",
+                on_click=NotificationsState.open_list,
+            ),
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.heading("Notifications", as_="h2", size="3"),
+                rx.cond(
+                    NotificationsState.error != "",
+                    rx.text(NotificationsState.error, role="alert", color_scheme="red", size="2"),
+                ),
+                rx.cond(
+                    NotificationsState.lines.length() > 0,
+                    rx.el.ul(
+                        rx.foreach(NotificationsState.lines, _notification_line),
+                        style={"list_style": "none", "padding": "0", "margin": "0"},
+                    ),
+                    rx.text("Nothing new.", size="2", color_scheme="gray"),
+                ),
+                rx.hstack(
+                    rx.button(
+                        "Mark all read",
+                        on_click=NotificationsState.mark_all_read,
+                        size="1",
+                        variant="soft",
+                        disabled=SessionState.unread == 0,
+                    ),
+                    rx.link("Notification settings", href=routes.ACCOUNT, size="2"),
+                    align="center",
+                    spacing="3",
+                ),
+                spacing="2",
+                width="22em",
+                max_width="90vw",
+            ),
+            aria_label="Notifications",
+        ),
+    )
+
+
+def _who() -> rx.Component:
+    """The person's name, a link to their own account page when they have one."""
+    return rx.cond(
+        SessionState.account_href != "",
+        rx.hstack(
+            _notifications(),
+            rx.link(
+                SessionState.user_name,
+                href=routes.ACCOUNT,
+                size="2",
+                title="Your account",
+                aria_label="Your account: " + SessionState.user_name,
+            ),
+            align="center",
+            spacing="3",
+        ),
+        rx.text(SessionState.user_name, size="2"),
+    )
+
+
 def _header() -> rx.Component:
     return rx.el.header(
         rx.hstack(
@@ -44,7 +134,7 @@ def _header() -> rx.Component:
             _nav(),
             rx.spacer(),
             rx.hstack(
-                rx.text(SessionState.user_name, size="2"),
+                _who(),
                 rx.badge(SessionState.role_label, variant="soft"),
                 rx.button(
                     "Sign out",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import reflex as rx
 
+from pages.account import account_page
 from pages.audit import audit_page
 from pages.bookkeepers import bookkeepers_page
 from pages.client import client_page
@@ -21,6 +22,7 @@ from pages.staff import staff_page
 from pages.task import task_page
 from pages.tasks import tasks_page
 from portal import routes
+from state.account import AccountState
 from state.audit import AuditState
 from state.bookkeepers import BookkeepersState
 from state.client import ClientState
@@ -45,6 +47,7 @@ class Page:
 PAGES = (
     Page(routes.LOGIN, "Sign in", login_page, (SignInState.load,)),
     Page(routes.CHANGE_PASSWORD, "Choose a new password", password_page),
+    Page(routes.ACCOUNT, "Your account", account_page, (AccountState.load,)),
     Page(routes.HOME, "Firm home", home_page, (HomeState.load,)),
     Page(routes.TASKS, "My tasks", tasks_page, (TasksState.load,)),
     Page(routes.TASK, "Task", task_page, (TaskState.load,)),

@@ -1,4 +1,4 @@
-"""Admin settings: plan seats, modules, and staff logins."""
+"""Admin settings: plan seats, modules, the firm's time zone, staff logins, outgoing mail."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pages.components import (
 )
 from pages.layout import shell
 from pages.staff import people_table
+from state.settings import TIME_ZONE_HINT
 from state.settings import SettingsState as S
 
 
@@ -108,6 +109,57 @@ def generated_password_notice(state) -> rx.Component:
     )
 
 
+def _mail_row(mail) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(mail.recipient),
+        rx.table.cell(mail.kind_label),
+        rx.table.cell(mail.status_label),
+        rx.table.cell(mail.attempts),
+        rx.table.cell(mail.last_error),
+        rx.table.cell(mail.next_try),
+        rx.table.cell(
+            action_button(
+                "Retry now",
+                S.retry_mail(S.submit_token, mail.id),
+                size="1",
+                variant="soft",
+                aria_label="Retry now: " + mail.kind_label + " to " + mail.recipient,
+            )
+        ),
+    )
+
+
+def _outgoing_mail() -> rx.Component:
+    """What waits to go out or failed: a mail server down shows here, not in silence."""
+    return section(
+        "Outgoing mail",
+        rx.cond(
+            S.outgoing.length() > 0,
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(h)
+                            for h in (
+                                "To",
+                                "Email",
+                                "Status",
+                                "Tries",
+                                "Last error",
+                                "Next try",
+                                "Actions",
+                            )
+                        ]
+                    )
+                ),
+                rx.table.body(rx.foreach(S.outgoing, _mail_row)),
+                width="100%",
+            ),
+            rx.text("Nothing waiting: every email the portal sent has gone out."),
+        ),
+    )
+
+
 def settings_page() -> rx.Component:
     return shell(
         rx.heading("Settings", as_="h1", size="6"),
@@ -149,6 +201,33 @@ def settings_page() -> rx.Component:
                 aria_label="Modules",
             ),
         ),
+        section(
+            "Time zone",
+            submit_form(
+                rx.hstack(
+                    rx.box(
+                        field(
+                            "Firm time zone",
+                            name="time_zone",
+                            id="time-zone",
+                            default_value=S.time_zone,
+                            key=S.time_zone,
+                            hint=TIME_ZONE_HINT,
+                        ),
+                        max_width="28em",
+                        width="100%",
+                    ),
+                    rx.button("Save time zone", type="submit"),
+                    align="end",
+                    spacing="3",
+                    wrap="wrap",
+                ),
+                on_submit=S.save_time_zone,
+                form_id="time-zone-form",
+                aria_label="Time zone",
+            ),
+        ),
+        _outgoing_mail(),
         section(
             "Staff logins",
             generated_password_notice(S),

@@ -76,6 +76,13 @@ _SIGNED_IN = _union(
     _handlers("state.password.PasswordState", "change_password"),
 )
 
+# Everyone's own account page and the header's notifications: every role with work, never a
+# session that must change its password first.
+_ACCOUNT = _union(
+    _handlers("state.notifications.NotificationsState", "open_list", "mark_all_read"),
+    _handlers("state.account.AccountState", "load", "save_notifications"),
+)
+
 _SIGNED_OUT_EVENTS = _union(
     REFLEX_INTERNAL,
     _EVERY_PAGE,
@@ -103,6 +110,7 @@ STEP_WORK = (
 _BOOKKEEPER_EVENTS = _union(
     REFLEX_INTERNAL,
     _SIGNED_IN,
+    _ACCOUNT,
     _handlers(
         "state.tasks.TasksState",
         "load",
@@ -119,6 +127,7 @@ _BOOKKEEPER_EVENTS = _union(
 _STAFF_EVENTS = _union(
     REFLEX_INTERNAL,
     _SIGNED_IN,
+    _ACCOUNT,
     _handlers("state.home.HomeState", "load"),
     _handlers("state.staff.StaffState", "load"),
     _handlers(
@@ -184,6 +193,8 @@ _ADMIN_EVENTS = _union(
         "state.settings.SettingsState",
         "load",
         "save_modules",
+        "save_time_zone",
+        "retry_mail",
         "create_login",
         "set_active",
         "reset_password",
@@ -223,6 +234,7 @@ _STAFF_ROUTES = frozenset(
         routes.FILING,
         routes.STAFF,
         routes.CHANGE_PASSWORD,
+        routes.ACCOUNT,
         routes.NOT_FOUND,
     }
 )
@@ -231,7 +243,14 @@ ROUTES: dict[Role, frozenset[str]] = {
     Role.SIGNED_OUT: frozenset({routes.LOGIN, routes.NOT_FOUND}),
     Role.PASSWORD_CHANGE: frozenset({routes.CHANGE_PASSWORD, routes.NOT_FOUND}),
     Role.BOOKKEEPER: frozenset(
-        {routes.TASKS, routes.TASK, routes.CLIENT, routes.CHANGE_PASSWORD, routes.NOT_FOUND}
+        {
+            routes.TASKS,
+            routes.TASK,
+            routes.CLIENT,
+            routes.CHANGE_PASSWORD,
+            routes.ACCOUNT,
+            routes.NOT_FOUND,
+        }
     ),
     Role.STAFF: _STAFF_ROUTES,
     Role.ADMIN: _STAFF_ROUTES | {routes.SETTINGS, routes.BOOKKEEPERS, routes.AUDIT},

@@ -65,7 +65,13 @@ def load_demo(session: Session, *, today: date | None = None) -> bool:
     if demo_exists(session):
         return False
     today = today or date.today()
-    firm = Firm(name=DEMO_FIRM, staff_seats=5, filing_steps_enabled=True, portal_enabled=True)
+    firm = Firm(
+        name=DEMO_FIRM,
+        staff_seats=5,
+        filing_steps_enabled=True,
+        portal_enabled=True,
+        time_zone="America/Toronto",
+    )
     session.add(firm)
     session.flush()
     # The demo's steps are written directly, not through the services: the ledger still

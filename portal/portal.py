@@ -87,6 +87,7 @@ live_pages = LivePages(
 app.register_lifespan_task(live_pages.run)
 app.register_lifespan_task(upkeep.keep_statistics_current)
 app.register_lifespan_task(upkeep.keep_refusal_counts)
+app.register_lifespan_task(upkeep.keep_mail_moving)
 
 for page in (*PAGES, NOT_FOUND):
     app.add_page(

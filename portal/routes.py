@@ -6,6 +6,7 @@ import re
 
 LOGIN = "/login"
 CHANGE_PASSWORD = "/account/password"  # noqa: S105 (a route)
+ACCOUNT = "/account"
 HOME = "/"
 TASKS = "/tasks"
 TASK = "/tasks/[step_id]"
@@ -49,6 +50,7 @@ def document_view(document_id: int) -> str:
 PAGE_ROUTES = (
     LOGIN,
     CHANGE_PASSWORD,
+    ACCOUNT,
     HOME,
     TASKS,
     TASK,

@@ -59,6 +59,18 @@ def _bool(name: str, default: bool) -> bool:
     return raw in {"1", "true", "yes", "on"}
 
 
+def _public_url() -> str:
+    raw = os.environ.get("PORTAL_PUBLIC_URL", "").strip().rstrip("/")
+    if not raw:
+        return f"http://localhost:{os.environ.get('PORT', '').strip() or 3000}"
+    if not raw.startswith(("http://", "https://")) or len(raw.split("://", 1)[1]) == 0:
+        raise ValueError(
+            f"PORTAL_PUBLIC_URL must be the portal's address, such as https://portal.example.com,"
+            f" not {raw!r}"
+        )
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -87,6 +99,8 @@ class Settings:
     rate_http_address: str = ""
     # How soon repeats of a refusal already on record reach its audit row (refusal_log).
     audit_flush_ms: int = 2000
+    # Where people reach the portal, for the links in the emails it sends.
+    public_url: str = "http://localhost:3000"
 
 
 @lru_cache(maxsize=1)
@@ -122,4 +136,5 @@ def get_settings() -> Settings:
         rate_http_session=_rate("PORTAL_RATE_LIMIT_HTTP_SESSION", "300/minute;60/10 seconds"),
         rate_http_address=_rate("PORTAL_RATE_LIMIT_HTTP_ADDRESS", "3000/minute"),
         audit_flush_ms=_int("PORTAL_AUDIT_FLUSH_MS", 2000, minimum=50),
+        public_url=_public_url(),
     )

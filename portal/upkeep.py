@@ -1,5 +1,6 @@
 """What the app does for itself while it runs: planner statistics kept current, repeated
-refusals added to the audit log, and the garbage collector tuned for a long-lived server."""
+refusals added to the audit log, queued mail sent, and the garbage collector tuned for a
+long-lived server."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 
 from models import utcnow
 from portal.db import refresh_statistics
+from portal.mail_sender import Sender
 from portal.services import refusal_log
 from portal.settings import get_settings
 
@@ -44,6 +46,17 @@ async def keep_refusal_counts() -> None:
             refusal_log.flush(utcnow())
         except Exception:
             log.exception("repeated refusals could not be added to the audit log at shutdown")
+
+
+async def keep_mail_moving() -> None:
+    """A lifespan task: this worker's mail sender runs in its own thread while the app runs
+    (portal/mail_sender.py), and is stopped, between two mails, when the app stops."""
+    sender = Sender()
+    sender.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await asyncio.to_thread(sender.stop)
 
 
 # A collection longer than this is logged: it adds its whole length to the events waiting.

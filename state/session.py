@@ -13,7 +13,7 @@ import reflex as rx
 
 from portal import access, routes
 from portal.auth import acting
-from portal.services import accounts
+from portal.services import accounts, notifications
 from portal.services import live as topics
 from portal.services.errors import ServiceError
 from state import live
@@ -89,6 +89,11 @@ class SessionState(rx.State):
     # Carried by every form and action button of the page, and renewed after each
     # submission is handled: a repeat of the same click carries the old one.
     submit_token: str = ""
+    # The header's notifications: "" when this person has no account page (a forced password
+    # change), and the unread count with its spoken label. The list is NotificationsState's.
+    account_href: str = ""
+    unread: int = 0
+    notifications_label: str = "Notifications"
 
     @rx.event
     def enter_page(self):
@@ -102,12 +107,25 @@ class SessionState(rx.State):
         self.submit_token = new_token()
         self.ended_reason = ""
         self.unsent = []
+        self.account_href = routes.ACCOUNT if routes.ACCOUNT in allowed else ""
+        self._reload_notifications()
         if actor is not None:
             # Changes to this person's work or access, or to the firm, reach this tab live.
             live.listen(
                 self.router.session.client_token,
                 (topics.user(actor.user_id), topics.firm(actor.firm_id)),
             )
+
+    def _reload_notifications(self) -> None:
+        """Reload the header's unread count: one indexed count, on every page and whenever
+        something new may have arrived. A failure (logged with its reference by `call`)
+        leaves the count at 0 rather than stopping the page."""
+        count = 0
+        if self.account_href:
+            with contextlib.suppress(ServiceError):
+                count = call(notifications.unread_count)
+        self.unread = count
+        self.notifications_label = f"Notifications, {count} unread" if count else "Notifications"
 
     @rx.event
     def dismiss_unsent(self):

@@ -1,20 +1,30 @@
-"""Admin settings: the plan's seats, the modules, and staff logins."""
+"""Admin settings: the plan's seats, the modules, the firm's time zone, staff logins, and
+the outgoing mail that waits or failed."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from portal.services import team
+from portal.services import firm_time, mail_queue, team
+from portal.services.mail_content import DIGEST_HOUR
+from portal.services.mail_queue import OutgoingRow
 from portal.services.team import PersonRow, PlanView
 from state.calls import call
 from state.logins import LoginAdminMixin
 from state.session import SessionState
+
+TIME_ZONE_HINT = (
+    f"Morning digests go out from {DIGEST_HOUR:02d}:00 on this clock. A name such as "
+    "America/Toronto, America/Vancouver or Europe/London."
+)
 
 
 class SettingsState(LoginAdminMixin, SessionState):
     login_roles = ("staff", "admin")
     plan: PlanView = PlanView()
     people: list[PersonRow] = []
+    time_zone: str = ""
+    outgoing: list[OutgoingRow] = []
 
     @rx.event
     def load(self):
@@ -23,6 +33,8 @@ class SettingsState(LoginAdminMixin, SessionState):
     def _refresh(self) -> None:
         self.plan = call(team.plan)
         self.people = call(team.list_staff)
+        self.time_zone = call(firm_time.time_zone)
+        self.outgoing = call(mail_queue.outgoing)
 
     @rx.event
     def save_modules(self, form: dict):
@@ -35,3 +47,22 @@ class SettingsState(LoginAdminMixin, SessionState):
             expected=(self.plan.filing_steps_enabled, self.plan.portal_enabled),
             success="Modules saved.",
         )
+
+    @rx.event
+    def save_time_zone(self, form: dict):
+        self._submit(
+            form,
+            firm_time.set_time_zone,
+            time_zone=form.get("time_zone"),
+            success="Time zone saved: morning digests go out by its clock.",
+        )
+
+    @rx.event
+    def retry_mail(self, token: str, mail_id: int):
+        if (mid := self._id(mail_id)) is not None:
+            self._act(
+                mail_queue.retry_now,
+                token=token,
+                mail_id=mid,
+                success="The email will be tried again within a few seconds.",
+            )

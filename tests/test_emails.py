@@ -28,17 +28,9 @@ from tests.factories import (
     make_user,
 )
 from tests.support import smtp as smtp_server
-from tests.support.smtp import free_port
+from tests.support.smtp import free_port, use_smtp
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-def use_smtp(monkeypatch, port: int) -> None:
-    monkeypatch.setenv("PORTAL_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("PORTAL_SMTP_PORT", str(port))
-    monkeypatch.setenv("PORTAL_SMTP_STARTTLS", "false")
-    monkeypatch.delenv("PORTAL_SMTP_USER", raising=False)
-    get_settings.cache_clear()
 
 
 @pytest.fixture

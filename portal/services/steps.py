@@ -37,6 +37,7 @@ from portal.services import (
     filings,
     inputs,
     live,
+    notifications,
     people,
     scope,
     versioned,
@@ -361,6 +362,9 @@ def add_step(
     _audit(session, actor, "step_created", step)
     if step.assignee_id:
         _audit(session, actor, "step_assigned", step, f"{step.title}: to user {step.assignee_id}")
+        notifications.step_assigned(
+            session, actor=actor, step_id=step.id, assignee_id=step.assignee_id
+        )
     return step.id
 
 
@@ -495,6 +499,8 @@ def assign_step(
         return
     action = f"step_{how}"
     _audit(session, actor, action, step, f"{step.title}: from user {before} to user {after}")
+    if after is not None:
+        notifications.step_assigned(session, actor=actor, step_id=step.id, assignee_id=after)
 
 
 def set_status(

@@ -37,6 +37,8 @@ class TaskRow:
     status: str = ""
     status_label: str = ""
     url: str = ""
+    # The due date in full ("Apr 22, 2026"), for an email read days later.
+    due_day: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,17 +125,18 @@ _ORDERS = {
     "client": (func.lower(Client.name), _UNDATED, Step.due_date, Step.id),
 }
 # Only the columns a row shows: no whole rows of three tables for twenty lines.
+_COLUMNS = (
+    Step.id,
+    Step.title,
+    Step.status,
+    Step.due_date,
+    Filing.kind,
+    Filing.period,
+    Client.name,
+)
 _ROWS = built(
     lambda visible, order, *chosen: (
-        select(
-            Step.id,
-            Step.title,
-            Step.status,
-            Step.due_date,
-            Filing.kind,
-            Filing.period,
-            Client.name,
-        )
+        select(*_COLUMNS)
         .join(Filing, Filing.id == Step.filing_id)
         .join(Client, Client.id == Filing.client_id)
         .where(visible, _ASSIGNED, _ACTIVE, *chosen)
@@ -194,21 +197,7 @@ def my_tasks(
         _params(actor, offset=(page - 1) * PAGE_SIZE, **values),
     ).all()
     return TaskList(
-        rows=[
-            TaskRow(
-                step_id=step_id,
-                title=title,
-                client_name=client_name,
-                filing_kind=kind,
-                filing_title=display.filing_title(kind, period),
-                due_label=display.due_label(due, step_status, today),
-                due_state=display.due_state(due, step_status, today),
-                status=step_status,
-                status_label=display.STEP_STATUS_LABELS.get(step_status, step_status),
-                url=routes.task(step_id),
-            )
-            for step_id, title, step_status, due, kind, period, client_name in rows
-        ],
+        rows=[_task_row(row, today) for row in rows],
         assigned=assigned,
         due_soon=due_soon,
         overdue=overdue,
@@ -218,6 +207,71 @@ def my_tasks(
         pages=pages,
         counted=counted,
     )
+
+
+def _task_row(row, today: date) -> TaskRow:
+    step_id, title, step_status, due, kind, period, client_name = row
+    return TaskRow(
+        step_id=step_id,
+        title=title,
+        client_name=client_name,
+        filing_kind=kind,
+        filing_title=display.filing_title(kind, period),
+        due_label=display.due_label(due, step_status, today),
+        due_state=display.due_state(due, step_status, today),
+        status=step_status,
+        status_label=display.STEP_STATUS_LABELS.get(step_status, step_status),
+        url=routes.task(step_id),
+        due_day=display.day(due),
+    )
+
+
+# The same person's own steps on active filings, as My Tasks reads them, narrowed to some
+# steps (the in-app list, an assignment email) or to the open ones due by a date (the digest).
+_STEP_IDS = bindparam("step_ids", expanding=True)
+_THESE = built(
+    lambda visible: (
+        select(*_COLUMNS)
+        .join(Filing, Filing.id == Step.filing_id)
+        .join(Client, Client.id == Filing.client_id)
+        .where(visible, _ASSIGNED, _ACTIVE, Step.id.in_(_STEP_IDS))
+    )
+)
+_DUE_BY = built(
+    lambda visible: (
+        select(*_COLUMNS)
+        .join(Filing, Filing.id == Step.filing_id)
+        .join(Client, Client.id == Filing.client_id)
+        .where(visible, _ASSIGNED, _ACTIVE, _OPEN, Step.due_date <= bindparam("until"))
+        .order_by(Step.due_date, Step.id)
+        .limit(bindparam("limit"))
+    )
+)
+
+
+def these_tasks(
+    session: Session, actor: Actor, step_ids: list[int], *, today: date
+) -> dict[int, TaskRow]:
+    """Which of these steps are on the person's My Tasks right now, by step id. A step
+    missing from the answer is one they may no longer open (reassigned, filing closed,
+    access ended) or that is gone: the caller must not name anything of it."""
+    if not step_ids:
+        return {}
+    rows = session.execute(
+        _THESE(scope.step_visible(actor)), _params(actor, step_ids=sorted(set(step_ids)))
+    )
+    return {row[0]: _task_row(row, today) for row in rows}
+
+
+def due_by(
+    session: Session, actor: Actor, *, today: date, until: date, limit: int
+) -> list[TaskRow]:
+    """The person's open tasks due on or before `until` (overdue ones first), as My Tasks
+    would list them today: what a morning digest names."""
+    rows = session.execute(
+        _DUE_BY(scope.step_visible(actor)), _params(actor, until=until, limit=limit)
+    )
+    return [_task_row(row, today) for row in rows]
 
 
 @reads_only

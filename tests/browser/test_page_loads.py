@@ -53,6 +53,7 @@ HEADINGS = {
     routes.BOOKKEEPERS: "Bookkeepers",
     routes.AUDIT: "Audit log",
     routes.CHANGE_PASSWORD: "Choose a new password",
+    routes.ACCOUNT: "Your account",
 }
 # The 404 page is the not-found panel inside the shell, whose heading is a level 2 one.
 NOT_FOUND_HEADING = "Not found"

@@ -45,6 +45,17 @@ class Collector:
         return [m for m in self.messages() if m["Subject"] == subject]
 
 
+def use_smtp(monkeypatch, port: int) -> None:
+    """Point the portal's mailer at a server on loopback `port`, plain SMTP, no login."""
+    from portal.settings import get_settings
+
+    monkeypatch.setenv("PORTAL_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PORTAL_SMTP_PORT", str(port))
+    monkeypatch.setenv("PORTAL_SMTP_STARTTLS", "false")
+    monkeypatch.delenv("PORTAL_SMTP_USER", raising=False)
+    get_settings.cache_clear()
+
+
 def start() -> tuple[Controller, Collector]:
     collector = Collector()
     controller = Controller(collector, hostname="127.0.0.1", port=free_port())
