@@ -197,16 +197,20 @@ def reload_tab(page_root: BaseState, page: LivePage | None, topics: frozenset[st
     if not decision.allowed:
         _clear(page_root, "not_found")
         return Outcome(redirect=decision.redirect)
-    if page is None or not hasattr(page, "_live_reload"):
-        return Outcome()
-    shown = {topics_of.user(actor.user_id), topics_of.firm(actor.firm_id), *page._live_topics()}
+    mine = {topics_of.user(actor.user_id), topics_of.firm(actor.firm_id)}
+    live_page = page if page is not None and hasattr(page, "_live_reload") else None
+    shown = mine | set(live_page._live_topics() if live_page is not None else ())
     if not shown & topics:
         return Outcome(stale=set(topics))
     was = page_root.page_status
     auth.set_acting(actor)
     reloading = topics_of.reloading.set(True)
     try:
-        page._live_reload()
+        if live_page is not None:
+            live_page._live_reload()
+        if mine & topics:
+            # Something of the person's own: a notification may have arrived with it.
+            page_root._reload_notifications()
     finally:
         topics_of.reloading.reset(reloading)
         auth.set_acting(None)

@@ -59,7 +59,6 @@ NO_SERVICE_CALL = {
     "state.client.ClientState.toggle_add_filing",
     "state.client.ClientState.upload_progress",
     "state.clients.ClientsState.toggle_add",
-    "state.session.SessionState.keep_typed",
     "state.filing.FilingState.cancel_edit_step",
     "state.filing.FilingState.cancel_edit_time",
     "state.filing.FilingState.cancel_waiting",

@@ -68,6 +68,13 @@ def following(app: LiveApp, token: str) -> bool:
         return bool(client.exists(f"portal:live:tab:{token}"))
 
 
+def unread(tab: Page) -> int:
+    """The header's unread count, as its label says it."""
+    bell = tab.get_by_role("button", name=re.compile(r"^Notifications"))
+    found = re.search(r"(\d+) unread", bell.get_attribute("aria-label") or "")
+    return int(found.group(1)) if found else 0
+
+
 def heading(title: str) -> Callable[[Page], None]:
     return lambda tab: expect(tab.get_by_role("heading", name=title, level=1)).to_be_visible()
 
@@ -130,8 +137,13 @@ def test_reassigned_away_the_task_clears_and_assigned_back_it_appears(live_app, 
     expect(tasks.get_by_label("Sort by")).to_have_value("client")
     if live_app.workers > 1:
         assert held(live_app, tasks), "Kim's worker does not hold her tab: nothing to break"
+    unread_before = unread(tasks)
     assign(filing, title, "Kim Osei (bookkeeper)")
     expect(tasks.get_by_text(title, exact=True)).to_be_visible(timeout=PUSHED_MS)
+    # The header's unread count follows too: the assignment is a notification.
+    expect(
+        tasks.get_by_role("button", name=f"Notifications, {unread_before + 1} unread")
+    ).to_be_visible(timeout=PUSHED_MS)
 
 
 def test_filed_cancelled_and_reopened_follow_on_the_bookkeepers_pages(live_app, open_context):
