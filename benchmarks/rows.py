@@ -85,13 +85,14 @@ ROWS = [
     Row("tick_refresh", "  task page refresh after it (workspace.task_page)"),
     Row("tick_total", "Tick + refresh, data layer of the tick round trip",
         Target("p99 ≤ 10 ms (the round trip's target)", p99_ms=10.0)),
+    Row("assign", "Assign and unassign a bookkeeper's step (steps.assign_step; ledger rows)"),
 ]  # fmt: skip
 ROW_KEYS = [row.key for row in ROWS]
 # What `--profile` can run: every measured row (ratios are not runs).
 PROFILABLE = [
     "scope_allowed", "scope_refused", "perform_allowed", "perform_refused", "my_tasks",
     "client_page", "client_list", "client_search", "filing_page", "tick", "tick_refresh",
-    "tick_total",
+    "tick_total", "assign",
 ]  # fmt: skip
 
 
@@ -109,6 +110,8 @@ class Cast:
     filing_steps: int
     item_id: int
     step_id: int
+    # Another of the bookkeeper's open steps, assigned away and back (the access ledger's path).
+    assign_step_id: int = 0
     notes: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
@@ -195,6 +198,13 @@ def find_cast(engine: Engine, firm_id: int) -> Cast:
             "f.status IN ('open', 'in_review') ORDER BY s.status = 'done', c.id LIMIT 1",
             b=bk,
         )
+        (assign_step_id,) = one(
+            "SELECT s.id FROM step s JOIN filing f ON f.id = s.filing_id WHERE "
+            "s.assignee_id = :b AND f.status IN ('open', 'in_review') AND s.id != :s "
+            "ORDER BY s.id LIMIT 1",
+            b=bk,
+            s=step_id,
+        )
         return Cast(
             firm_id=firm_id,
             bookkeeper=_actor(conn, bk),
@@ -208,6 +218,7 @@ def find_cast(engine: Engine, firm_id: int) -> Cast:
             filing_steps=filing_steps,
             item_id=item_id,
             step_id=step_id,
+            assign_step_id=assign_step_id,
         )
 
 
@@ -292,6 +303,20 @@ def calls(engine: Engine, cast: Cast, session: Session) -> dict[str, Callable[[]
         tick()
         refresh()
 
+    held = {"by": bk.user_id}
+
+    def assign():
+        """Away from the bookkeeper and back: each call revokes or grants one path."""
+        after = None if held["by"] else bk.user_id
+        perform(
+            steps.assign_step,
+            actor=staff,
+            step_id=cast.assign_step_id,
+            assignee_id=after,
+            expected_assignee_id=held["by"],
+        )
+        held["by"] = after
+
     return {
         "scope_allowed": _in_session(
             session, clients.get_client, actor=bk, client_id=cast.allowed_client
@@ -315,6 +340,7 @@ def calls(engine: Engine, cast: Cast, session: Session) -> dict[str, Callable[[]
         "tick": tick,
         "tick_refresh": refresh,
         "tick_total": tick_total,
+        "assign": assign,
     }
 
 
@@ -387,4 +413,6 @@ def _measure_all(engine, cast, budget, progress, made) -> dict[str, dict]:
     put("tick", tick)
     put("tick_refresh", refresh)
     put("tick_total", run(made["tick_total"], budget))
+    progress("assign")
+    put("assign", run(made["assign"], budget))
     return results
