@@ -19,9 +19,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from models import AccessChange, AccessChangeKind, utcnow
+from models import AccessChange, AccessChangeKind, Step, utcnow
 from portal.auth import Actor
 from portal.db import serialize_on
 from portal.services import scope
@@ -51,6 +51,21 @@ def current(
     return {tuple(row) for row in session.execute(statement)}
 
 
+def _titled(
+    session: Session,
+    *,
+    firm_id: int,
+    user_ids: list[int] | None,
+    client_ids: list[int] | None,
+) -> dict[Path, str]:
+    """`current`, each path with its step's title as it stands, read in the same statement:
+    a revocation must name a step that the block may have removed or renamed since, and a
+    second query after the block could no longer see it."""
+    paths = scope.grants(firm_id=firm_id, user_ids=user_ids, client_ids=client_ids).subquery()
+    statement = select(paths, Step.title).join(Step, Step.id == paths.c.step_id)
+    return {tuple(row[:4]): row[4] for row in session.execute(statement)}
+
+
 @contextmanager
 def tracking(
     session: Session,
@@ -78,13 +93,13 @@ def tracking(
     clients = None if client_ids is None else sorted(set(client_ids))
     serialize_on(session, f"access:{firm_id}")
     session.flush()
-    before = current(session, firm_id=firm_id, user_ids=users, client_ids=clients)
+    before = _titled(session, firm_id=firm_id, user_ids=users, client_ids=clients)
     tracked = Tracked()
     yield tracked
     session.flush()
-    after = current(session, firm_id=firm_id, user_ids=users, client_ids=clients)
-    tracked.granted = sorted(after - before)
-    tracked.revoked = sorted(before - after)
+    after = _titled(session, firm_id=firm_id, user_ids=users, client_ids=clients)
+    tracked.granted = sorted(after.keys() - before.keys())
+    tracked.revoked = sorted(before.keys() - after.keys())
     _record(
         session,
         actor=actor,
@@ -92,6 +107,7 @@ def tracking(
         firm_id=firm_id,
         granted=tracked.granted,
         revoked=tracked.revoked,
+        titles={**before, **after},
     )
 
 
@@ -103,8 +119,10 @@ def _record(
     firm_id: int,
     granted: Iterable[Path],
     revoked: Iterable[Path],
+    titles: dict[Path, str],
 ) -> None:
-    """Write the ledger rows for a computed difference, one per path, all at one instant."""
+    """Write the ledger rows for a computed difference, one per path, all at one instant;
+    each keeps its step's title (a grant's as it is now, a revocation's as it was)."""
     at = utcnow()
     rows = [
         AccessChange(
@@ -112,6 +130,7 @@ def _record(
             user_id=user_id,
             client_id=client_id,
             step_id=step_id,
+            step_title=titles.get((user_id, client_id, step_id, filing_id)),
             filing_id=filing_id,
             change=kind.value,
             cause=cause,
