@@ -193,7 +193,10 @@ def _grants(by_user: bool, by_client: bool) -> Select:
             User.is_active.is_(True),
             Firm.filing_steps_enabled.is_(True),
             Firm.portal_enabled.is_(True),
-            Filing.firm_id == _FIRM,
+            # Not by client, the way in is the firm's bookkeepers and then their steps. Written
+            # as an expression, the firm's check cannot lead SQLite through (firm_id, status)
+            # instead: that walks every active filing's steps (1 s at 1M steps, not 60 ms).
+            (Filing.firm_id == _FIRM) if by_client else (Filing.firm_id + 0 == _FIRM),
             Filing.status.in_(ACTIVE_FILING_STATUSES),
         )
     )
