@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import reflex as rx
 
+from pages.access_review import access_review_page
 from pages.audit import audit_page
 from pages.bookkeepers import bookkeepers_page
 from pages.client import client_page
@@ -21,6 +22,7 @@ from pages.staff import staff_page
 from pages.task import task_page
 from pages.tasks import tasks_page
 from portal import routes
+from state.access_review import AccessReviewState
 from state.audit import AuditState
 from state.bookkeepers import BookkeepersState
 from state.client import ClientState
@@ -55,6 +57,7 @@ PAGES = (
     Page(routes.SETTINGS, "Settings", settings_page, (SettingsState.load,)),
     Page(routes.BOOKKEEPERS, "Bookkeepers", bookkeepers_page, (BookkeepersState.load,)),
     Page(routes.AUDIT, "Audit log", audit_page, (AuditState.load,)),
+    Page(routes.ACCESS_REVIEW, "Access review", access_review_page, (AccessReviewState.load,)),
 )
 
 NOT_FOUND = Page("404", "Not found", not_found_page)
