@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import DATE_MAX, DATE_MIN, empty_state, messages, native_select, pager
+from pages.components import DATE_MAX, DATE_MIN, empty_state, messages, pager, select_field
 from pages.layout import shell
 from portal import routes
 from state.access_review import AccessReviewState as S
@@ -18,19 +18,19 @@ VIEWS = (
 COLUMNS = ("Person", "Client", "Step", "Filing", "From", "How it began", "Until", "How it ended")
 
 
-def _picker(label: str, control_id: str, options, value, on_change, empty: str):
-    return rx.vstack(
-        rx.el.label(label, html_for=control_id, class_name="field-label"),
-        native_select(
-            options,
-            id=control_id,
+def _picker(label: str, name: str, options, value, on_change, empty: str):
+    return rx.box(
+        select_field(
+            label,
+            name=name,
+            id=f"access-{name}",
+            options=options,
             value_of=lambda o: o.id.to_string(),
             label_of=lambda o: o.label,
             empty=empty,
             value=value,
             on_change=on_change,
-        ),
-        spacing="1",
+        )
     )
 
 
@@ -152,7 +152,7 @@ def access_review_page() -> rx.Component:
         rx.hstack(
             _picker(
                 "Person",
-                "access-person",
+                "person",
                 S.people,
                 S.person_filter,
                 S.filter_person,
@@ -160,7 +160,7 @@ def access_review_page() -> rx.Component:
             ),
             _picker(
                 "Client",
-                "access-client",
+                "client",
                 S.clients,
                 S.client_filter,
                 S.filter_client,

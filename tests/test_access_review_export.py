@@ -7,35 +7,22 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import warnings
 
 import pytest
 from sqlmodel import select
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
 from models import AuditEvent
 from portal import routes
-from portal.auth import SESSION_COOKIE
 from portal.http import routes_app
 from portal.services import access_review
+from tests import test_download_route
 from tests.factories import make_client, make_filing, make_step, open_session
 from tests.support.access_history import build_history
 from tests.support.aio import run_sync
 
+# The document routes' in-process client and session cookie, for this route beside them.
+http, cookie = test_download_route.http, test_download_route.cookie
 HYPERLINK = '=HYPERLINK("http://x","y")'
-
-
-def cookie(token: str) -> dict[str, str]:
-    return {"cookie": f"{SESSION_COOKIE}={token}"}
-
-
-@pytest.fixture
-def http():
-    with TestClient(routes_app()) as client:
-        yield client
 
 
 @pytest.fixture

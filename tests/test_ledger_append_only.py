@@ -4,9 +4,6 @@ title, also for the rows written before the title was kept (the upgrade fills th
 
 from __future__ import annotations
 
-import uuid
-
-import psycopg
 import pytest
 from alembic import command
 from sqlalchemy import text
@@ -16,8 +13,11 @@ from sqlmodel import Session
 from portal.db import engine_for
 from portal.migrations import alembic_config, upgrade
 from portal.services import steps
+from tests import test_postgres
 from tests.factories import make_filing, make_step
 
+# test_postgres's migrated PostgreSQL database, whatever database the run is on.
+cluster, pg_url = test_postgres.cluster, test_postgres.pg_url
 REFUSAL = "access_change is append-only"
 TAMPERING = [
     "UPDATE access_change SET cause = 'nothing.happened'",
@@ -63,21 +63,6 @@ def test_the_database_refuses_to_change_or_delete_ledger_rows(db_url, sql):
     with engine_for(db_url).connect() as conn:
         causes = conn.execute(text("SELECT cause, step_title FROM access_change ORDER BY id"))
         assert causes.all() == [("step.assigned", "Reconcile"), ("step.reassigned", "Reconcile")]
-
-
-@pytest.fixture
-def pg_url(postgres_server):
-    """A migrated database on the run's PostgreSQL server, whichever kind the run is on."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = postgres_server.url.replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = postgres_server.url.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    engine_for(url).dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_postgresql_refuses_update_delete_and_truncate(pg_url):
