@@ -287,3 +287,23 @@ def test_export_batches_follow_on_without_gaps_or_repeats(
 def test_dates_are_read_as_typed_calendar_days():
     wanted = asked(view="between", client="3", start="2026-03-01", end="2026-04-30")
     assert (wanted.start, wanted.end) == (date(2026, 3, 1), date(2026, 4, 30))
+
+
+def test_each_view_says_which_question_it_answers(session, world, history):
+    dev, maple = world.bk2.id, world.client.id
+    days = {"start": date(2026, 3, 1), "end": date(2026, 4, 30)}
+    captions = {
+        Review(): "Who can open which client right now, and through which step",
+        Review(client_id=maple): "Who can open Maple Leaf Cafe Inc. right now, and through "
+        "which step",
+        Review(person_id=dev): "What Dev Books can open right now, and through which step",
+        Review(person_id=dev, client_id=maple): "Whether Dev Books can open Maple Leaf Cafe "
+        "Inc. right now, and through which step",
+        Review(View.HISTORY, person_id=dev): "Every period of access for Dev Books, newest first",
+        Review(View.BETWEEN, client_id=maple, **days): "Who could open Maple Leaf Cafe Inc. "
+        "between Mar 1, 2026 and Apr 30, 2026",
+        Review(View.BETWEEN, person_id=dev, client_id=maple, **days): "Whether Dev Books could "
+        "open Maple Leaf Cafe Inc. between Mar 1, 2026 and Apr 30, 2026",
+    }
+    for asked_for, caption in captions.items():
+        assert page(session, world, **vars(asked_for)).caption == caption

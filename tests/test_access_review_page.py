@@ -26,7 +26,7 @@ def test_the_page_opens_on_who_can_open_what_now(review):
         ("Bea Books", "Maple Leaf Cafe Inc."),
         ("Dev Books", "Maple Leaf Cafe Inc."),
     ]
-    assert review.caption.startswith("Who can open the firm's clients right now")
+    assert review.caption == "Who can open which client right now, and through which step"
     assert review.csv_url == routes.ACCESS_REVIEW_EXPORT + "?view=now"
     assert review.error == ""
 

@@ -442,17 +442,18 @@ def _check(session: Session, actor: Actor, review: Review) -> tuple[str, str]:
 
 
 def _caption(review: Review, person: str, client: str) -> str:
-    who = f" {person}" if person else ""
-    what = f" {client}" if client else " the firm's clients"
-    if review.view is View.NOW:
-        return f"Who{' of' + who if who else ''} can open{what} right now, and through which step"
+    """The view's question in words: the table's heading and caption."""
     if review.view is View.HISTORY:
-        subject = person or client
-        return f"Every period of access for {subject}, newest first"
-    return (
-        f"Who{' of' + who if who else ''} could open {client} between "
-        f"{display.day(review.start)} and {display.day(review.end)}"
-    )
+        return f"Every period of access for {person or client}, newest first"
+    if review.view is View.BETWEEN:
+        who = f"Whether {person}" if person else "Who"
+        days = f"{display.day(review.start)} and {display.day(review.end)}"
+        return f"{who} could open {client} between {days}"
+    if person and client:
+        return f"Whether {person} can open {client} right now, and through which step"
+    if person:
+        return f"What {person} can open right now, and through which step"
+    return f"Who can open {client or 'which client'} right now, and through which step"
 
 
 # --- the page ----------------------------------------------------------------------------------
