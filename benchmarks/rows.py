@@ -17,6 +17,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, event, text
@@ -24,8 +25,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from benchmarks.measure import Budget, Stats, run, run_together
+from portal import csv_export
 from portal.auth import Actor
-from portal.services import clients, runner, steps, tasks, workspace
+from portal.http import export_batches
+from portal.services import access_review, clients, runner, steps, tasks, workspace
 from portal.services.errors import NotFound
 
 SEARCH = "dental"
@@ -85,13 +88,24 @@ ROWS = [
     Row("tick_refresh", "  task page refresh after it (workspace.task_page)"),
     Row("tick_total", "Tick + refresh, data layer of the tick round trip",
         Target("p99 ≤ 10 ms (the round trip's target)", p99_ms=10.0)),
+    Row("assign", "Assign and unassign a bookkeeper's step (steps.assign_step; ledger rows)"),
+    Row("review_now", "Access review, now, firm-wide, page 1 (access_review.review_page)",
+        Target("p99 ≤ 1,000 ms", p99_ms=1000.0)),
+    Row("review_history", "Access review, history of the person with most ledger rows",
+        Target("p99 ≤ 1,000 ms", p99_ms=1000.0)),
+    Row("review_between", "Access review, who could open a client between two days "
+        "(the client with most ledger rows, last 90 days)",
+        Target("p99 ≤ 1,000 ms", p99_ms=1000.0)),
+    Row("review_csv_first", "Access review CSV, between two days: start and first rows"),
+    Row("review_csv_full", "Access review CSV, now, firm-wide: the whole stream"),
 ]  # fmt: skip
 ROW_KEYS = [row.key for row in ROWS]
 # What `--profile` can run: every measured row (ratios are not runs).
 PROFILABLE = [
     "scope_allowed", "scope_refused", "perform_allowed", "perform_refused", "my_tasks",
     "client_page", "client_list", "client_search", "filing_page", "tick", "tick_refresh",
-    "tick_total",
+    "tick_total", "assign", "review_now", "review_history", "review_between", "review_csv_first",
+    "review_csv_full",
 ]  # fmt: skip
 
 
@@ -109,6 +123,12 @@ class Cast:
     filing_steps: int
     item_id: int
     step_id: int
+    # Another of the bookkeeper's open steps, assigned away and back (the access ledger's path).
+    assign_step_id: int = 0
+    # The access review's: an admin, and the client and person with the longest ledger.
+    admin: Actor | None = None
+    review_client: int = 0
+    review_person: int = 0
     notes: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
@@ -195,6 +215,24 @@ def find_cast(engine: Engine, firm_id: int) -> Cast:
             "f.status IN ('open', 'in_review') ORDER BY s.status = 'done', c.id LIMIT 1",
             b=bk,
         )
+        (assign_step_id,) = one(
+            "SELECT s.id FROM step s JOIN filing f ON f.id = s.filing_id WHERE "
+            "s.assignee_id = :b AND f.status IN ('open', 'in_review') AND s.id != :s "
+            "ORDER BY s.id LIMIT 1",
+            b=bk,
+            s=step_id,
+        )
+        admin = one(
+            "SELECT id FROM user_account WHERE firm_id = :f AND role = 'admin' AND is_active "
+            "ORDER BY id LIMIT 1"
+        )[0]
+        review_client, review_person = (
+            one(
+                f"SELECT {column} FROM access_change WHERE firm_id = :f GROUP BY {column} "  # noqa: S608
+                f"ORDER BY count(*) DESC, {column} LIMIT 1"
+            )[0]
+            for column in ("client_id", "user_id")
+        )
         return Cast(
             firm_id=firm_id,
             bookkeeper=_actor(conn, bk),
@@ -208,6 +246,10 @@ def find_cast(engine: Engine, firm_id: int) -> Cast:
             filing_steps=filing_steps,
             item_id=item_id,
             step_id=step_id,
+            assign_step_id=assign_step_id,
+            admin=_actor(conn, admin),
+            review_client=review_client,
+            review_person=review_person,
         )
 
 
@@ -292,6 +334,46 @@ def calls(engine: Engine, cast: Cast, session: Session) -> dict[str, Callable[[]
         tick()
         refresh()
 
+    held = {"by": bk.user_id}
+
+    def assign():
+        """Away from the bookkeeper and back: each call revokes or grants one path."""
+        after = None if held["by"] else bk.user_id
+        perform(
+            steps.assign_step,
+            actor=staff,
+            step_id=cast.assign_step_id,
+            assignee_id=after,
+            expected_assignee_id=held["by"],
+        )
+        held["by"] = after
+
+    today = date.today()
+    between = access_review.Review(
+        access_review.View.BETWEEN,
+        client_id=cast.review_client,
+        start=today - timedelta(days=90),
+        end=today,
+    )
+    firm_now = access_review.Review()
+
+    def review(asked: access_review.Review) -> Callable[[], Any]:
+        return lambda: perform(access_review.review_page, actor=cast.admin, review=asked)
+
+    def csv(asked: access_review.Review, whole: bool) -> Callable[[], Any]:
+        """As the download route runs it: the export started (and audited), then its chunks."""
+
+        def stream():
+            export = perform(access_review.start_export, actor=cast.admin, review=asked)
+            chunks = csv_export.lines(export.header, export_batches(cast.admin, asked))
+            next(chunks)  # the header
+            next(chunks, None)  # the first rows
+            if whole:
+                for _ in chunks:
+                    pass
+
+        return stream
+
     return {
         "scope_allowed": _in_session(
             session, clients.get_client, actor=bk, client_id=cast.allowed_client
@@ -315,6 +397,14 @@ def calls(engine: Engine, cast: Cast, session: Session) -> dict[str, Callable[[]
         "tick": tick,
         "tick_refresh": refresh,
         "tick_total": tick_total,
+        "assign": assign,
+        "review_now": review(firm_now),
+        "review_history": review(
+            access_review.Review(access_review.View.HISTORY, person_id=cast.review_person)
+        ),
+        "review_between": review(between),
+        "review_csv_first": csv(between, whole=False),
+        "review_csv_full": csv(firm_now, whole=True),
     }
 
 
@@ -387,4 +477,15 @@ def _measure_all(engine, cast, budget, progress, made) -> dict[str, dict]:
     put("tick", tick)
     put("tick_refresh", refresh)
     put("tick_total", run(made["tick_total"], budget))
+    progress("assign")
+    put("assign", run(made["assign"], budget))
+    for key in (
+        "review_now",
+        "review_history",
+        "review_between",
+        "review_csv_first",
+        "review_csv_full",
+    ):
+        progress(key)
+        put(key, run(made[key], budget))
     return results

@@ -6,8 +6,10 @@ portal/services/access_changes.py in the same transaction as the action that cau
 that "who could open this client last March, and why?" has an answer. Rows are only ever
 added. One row is one path (person, client, step, filing) granted or revoked.
 
-The step is named by id only, without a foreign key: a removed step's revocation must outlive
-the step. Everything else it names is never deleted.
+The step is named by id, without a foreign key (a removed step's revocation must outlive the
+step), and by its title at the time of the change, so that the history still reads "assigned
+'Enter Q1 bank transactions'" after the step is gone or renamed. Everything else it names is
+never deleted. The database refuses UPDATE and DELETE on the table (migration 0006).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class AccessChange(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id")
     client_id: int = Field(foreign_key="client.id")
     step_id: int
+    # Empty only for rows written before the title was kept, whose step was already gone.
+    step_title: str | None = Field(default=None, max_length=200)
     filing_id: int = Field(foreign_key="filing.id")
     change: str = Field(sa_column=Column(String(10), nullable=False))
     # What caused it, as "area.event": step.assigned, filing.filed, login.deactivated, ...

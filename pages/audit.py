@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import empty_state, messages, native_select, pager
 from pages.layout import shell
+from portal import routes
 from state.audit import AuditState as S
 
 
@@ -27,7 +28,17 @@ def _filter(label: str, control_id: str, options, value, on_change, empty: str):
 
 def audit_page() -> rx.Component:
     return shell(
-        rx.heading("Audit log", as_="h1", size="6"),
+        rx.hstack(
+            rx.heading("Audit log", as_="h1", size="6"),
+            rx.spacer(),
+            rx.link(
+                "Access review: who can open which client, and who could",
+                href=routes.ACCESS_REVIEW,
+            ),
+            align="center",
+            width="100%",
+            wrap="wrap",
+        ),
         messages(S),
         rx.hstack(
             _filter(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import reflex as rx
 
+from pages.access_review import access_review_page
 from pages.account import account_page
 from pages.audit import audit_page
 from pages.bookkeepers import bookkeepers_page
@@ -22,6 +23,7 @@ from pages.staff import staff_page
 from pages.task import task_page
 from pages.tasks import tasks_page
 from portal import routes
+from state.access_review import AccessReviewState
 from state.account import AccountState
 from state.audit import AuditState
 from state.bookkeepers import BookkeepersState
@@ -58,6 +60,7 @@ PAGES = (
     Page(routes.SETTINGS, "Settings", settings_page, (SettingsState.load,)),
     Page(routes.BOOKKEEPERS, "Bookkeepers", bookkeepers_page, (BookkeepersState.load,)),
     Page(routes.AUDIT, "Audit log", audit_page, (AuditState.load,)),
+    Page(routes.ACCESS_REVIEW, "Access review", access_review_page, (AccessReviewState.load,)),
 )
 
 NOT_FOUND = Page("404", "Not found", not_found_page)

@@ -216,6 +216,17 @@ _ADMIN_EVENTS = _union(
         "next_page",
         "previous_page",
     ),
+    _handlers(
+        "state.access_review.AccessReviewState",
+        "load",
+        "choose_view",
+        "filter_person",
+        "filter_client",
+        "search_clients",
+        "set_dates",
+        "next_page",
+        "previous_page",
+    ),
 )
 
 EVENTS: dict[Role, frozenset[str]] = {
@@ -253,7 +264,8 @@ ROUTES: dict[Role, frozenset[str]] = {
         }
     ),
     Role.STAFF: _STAFF_ROUTES,
-    Role.ADMIN: _STAFF_ROUTES | {routes.SETTINGS, routes.BOOKKEEPERS, routes.AUDIT},
+    Role.ADMIN: _STAFF_ROUTES
+    | {routes.SETTINGS, routes.BOOKKEEPERS, routes.AUDIT, routes.ACCESS_REVIEW},
 }
 
 LANDING: dict[Role, str] = {

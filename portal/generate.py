@@ -29,6 +29,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from models import (
+    AccessChange,
     ChecklistItem,
     Client,
     DiscussionPost,
@@ -43,9 +44,10 @@ from models import (
 )
 from models.clients import bn_key, name_key, search_key
 from portal.demo import _pdf as demo_pdf
+from portal.generated_ledger import LedgerPlan, StepFacts
 
 # Bump when the generated data changes shape, so cached benchmark databases are rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 PASSWORD = "Generated-firm-2026!"  # noqa: S105 (the published password of generated logins)
 BATCH_ROWS = 50_000
 
@@ -487,6 +489,7 @@ def generate(
             bar=bar,
             files=ThreadPoolExecutor(max_workers=4),
             max_upload=max_upload,
+            seed=seed,
         )
         try:
             with job.files, conn.begin():
@@ -517,6 +520,7 @@ class _Job:
     bar: _Progress
     files: ThreadPoolExecutor  # document files are written on these threads
     max_upload: int
+    seed: int = 1
     stored: list[str] = field(default_factory=list)  # storage keys written so far
 
 
@@ -555,8 +559,11 @@ def _build(job: _Job) -> Generated:
             value = day_cache[ordinal] = to_date(date.fromordinal(ordinal))
         return value
 
-    instants = [to_ts(now - timedelta(seconds=int(r() * 400 * 86400))) for _ in range(4096)]
-    recent = [to_ts(now - timedelta(seconds=int(r() * 30 * 86400))) for _ in range(1024)]
+    # Each instant also as a datetime, for the access ledger's history (the same draws).
+    instant_at = [now - timedelta(seconds=int(r() * 400 * 86400)) for _ in range(4096)]
+    recent_at = [now - timedelta(seconds=int(r() * 30 * 86400)) for _ in range(1024)]
+    instants = [to_ts(at) for at in instant_at]
+    recent = [to_ts(at) for at in recent_at]
     now_ts = to_ts(now)
 
     def instant():
@@ -576,6 +583,7 @@ def _build(job: _Job) -> Generated:
             DiscussionPost,
             Document,
             Email,
+            AccessChange,
         )
     }
     domain = f"gen-firm{firm_id}.example"
@@ -678,6 +686,20 @@ def _build(job: _Job) -> Generated:
         bookkeeper_steps[uid] = target - need
     lead = [staff_ids[int(r() * len(staff_ids))] for _ in range(n_clients)]
     admin_ids = staff_ids[:admins]
+    # The ledger's own stream: the firm comes out the same whatever its history draws.
+    ledger_rnd = random.Random(f"ledger-{job.seed}")
+    bk_set = set(bk_ids)
+    ledger = LedgerPlan(
+        rnd=ledger_rnd,
+        now=now,
+        active=[uid for uid in bk_ids if uid not in inactive],
+        deactivated={
+            uid: now - timedelta(seconds=3600 + int(ledger_rnd.random() * 60 * 86400))
+            for uid in sorted(inactive)
+        },
+        admin=admin_ids[0],
+        rows=[],
+    )
 
     # Clients -----------------------------------------------------------------------------
     client_base = ids[Client]
@@ -867,8 +889,10 @@ def _build(job: _Job) -> Generated:
             due = t0 - 200 + int(r() * 260)
         else:
             due = t0 - 30 + int(r() * 120)
-        created = instant()
-        closed = recent[int(r() * 1024)] if status >= _FILED else None
+        made = int(r() * 4096)
+        created = instants[made]
+        closing = int(r() * 1024) if status >= _FILED else None
+        closed = recent[closing] if closing is not None else None
         reviewer = lead[c] if r() < 0.7 else staff_ids[int(r() * n_staff)]
         approver = admin_ids[int(r() * len(admin_ids))]
         fid = filing_base + f
@@ -902,6 +926,23 @@ def _build(job: _Job) -> Generated:
                 x = r()
                 st = 0 if x < 0.40 else 1 if x < 0.65 else 2 if x < 0.73 else 3
             title = titles[(position + f) % len(titles)].format(p=period)
+            earlier = ledger_rnd.random() < (0.15 if who in bk_set else 0.03)
+            if who in bk_set or earlier:
+                ledger.step(
+                    StepFacts(
+                        step_id=sid,
+                        filing_id=fid,
+                        client_id=client_base + c,
+                        title=title,
+                        holder=who if who in bk_set else 0,
+                        created=instant_at[made],
+                        filing_status=_FILING_STATUS[status],
+                        closed=recent_at[closing] if closing is not None else None,
+                        lead=lead[c],
+                        reviewer=reviewer,
+                    ),
+                    earlier,
+                )
             step_due = due - int(r() * 21)
             steps.add(
                 (
@@ -984,6 +1025,29 @@ def _build(job: _Job) -> Generated:
             bar.advance(task, s - shown)
             shown = s
     w.flush_all()
+
+    # The access ledger: each bookkeeper's periods of access, oldest first ------------------
+    task = bar.task("Access ledger", len(ledger.rows))
+    changes = w.sink(
+        AccessChange,
+        (
+            "id",
+            "firm_id",
+            "at",
+            "user_id",
+            "client_id",
+            "step_id",
+            "step_title",
+            "filing_id",
+            "change",
+            "cause",
+            "actor_id",
+        ),
+    )
+    for change_id, row in enumerate(ledger.ordered(), start=ids[AccessChange]):
+        changes.add((change_id, firm_id, to_ts(row[0]), *row[1:]))
+    bar.advance(task, len(ledger.rows))
+    w.flush_through(changes)
 
     # Documents (rows once their files are stored) and emails ---------------------------------
     task = bar.task("Documents (files)", len(doc_plan))

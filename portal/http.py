@@ -27,15 +27,16 @@ from starlette.responses import (
     PlainTextResponse,
     RedirectResponse,
     Response,
+    StreamingResponse,
 )
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal import access, auth, ratelimit, routes
+from portal import access, auth, csv_export, ratelimit, routes
 from portal.boundary import problem_reason, record_refusal, record_too_fast, resolve_cookie
-from portal.db import unit_of_work
-from portal.services import documents, inputs, sessions
-from portal.services.errors import Invalid, NotFound
+from portal.db import reading, unit_of_work
+from portal.services import access_review, documents, inputs, sessions
+from portal.services.errors import Invalid, NotFound, ServiceError
 from portal.services.sessions import SessionProblem
 from portal.settings import get_settings
 
@@ -262,6 +263,83 @@ async def view_document(request: Request) -> Response:
     return await _serve_document(request, inline=True)
 
 
+# Every refusal of an access review export (signed out, not an admin, another firm's client or
+# person, an id that never existed) is this one answer, so none of them tells anything apart.
+_EXPORT_NOT_FOUND = b"Not found.\n"
+
+
+def _export_refused() -> Response:
+    return Response(
+        _EXPORT_NOT_FOUND,
+        status_code=404,
+        media_type="text/plain",
+        headers={"cache-control": "private, no-store"},
+    )
+
+
+def _start_access_export(
+    cookie: str, ip: str, query: dict[str, str]
+) -> tuple[auth.Actor | None, access_review.Review | None, access_review.Export | str | None]:
+    """Re-read the session, check the filters and start the export (admins only), in one go:
+    (actor, what was asked, the export or the message for a bad filter)."""
+    actor = resolve_cookie(cookie, ip).actor
+    if access.role_for(actor) is not access.Role.ADMIN:
+        return actor, None, None
+    try:
+        asked = access_review.review(**{k: query.get(k, "") for k in access_review.FILTERS})
+        with unit_of_work() as session:
+            return (
+                actor,
+                asked,
+                access_review.start_export(session=session, actor=actor, review=asked),
+            )
+    except NotFound:
+        return actor, None, None
+    except ServiceError as exc:
+        return actor, None, exc.message
+
+
+def export_batches(actor: auth.Actor, asked: access_review.Review):
+    """The export's rows a batch at a time, each read in its own short unit of work, so a
+    slow download never holds a transaction (or a pooled connection) open."""
+    after = None
+    while True:
+        with reading() as session:
+            batch = access_review.export_batch(
+                session=session, actor=actor, review=asked, after=after
+            )
+        yield batch.rows
+        if batch.after is None:
+            return
+        after = batch.after
+
+
+async def access_review_csv(request: Request) -> Response:
+    ip = _client_ip(request.scope)
+    actor, asked, export = await run_in_threadpool(
+        _start_access_export, request.headers.get("cookie", ""), ip, dict(request.query_params)
+    )
+    if isinstance(export, str):
+        return PlainTextResponse(
+            export + "\n", status_code=400, headers={"cache-control": "no-store"}
+        )
+    if asked is None or export is None:
+        if actor is not None:
+            await run_in_threadpool(
+                record_refusal, actor=actor, what=routes.ACCESS_REVIEW_EXPORT, ip=ip, kind="route"
+            )
+        return _export_refused()
+    return StreamingResponse(
+        csv_export.lines(export.header, export_batches(actor, asked)),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": content_disposition("attachment", export.filename),
+            "cache-control": "private, no-store",
+            "x-content-type-options": "nosniff",
+        },
+    )
+
+
 def _any_id(route: str) -> str:
     """Match whatever sits where the id goes (even "../x"), so a bad id gets our own 404
     rather than falling through to a different answer."""
@@ -274,6 +352,7 @@ def http_routes() -> list[Route]:
         Route(routes.AUTH_SIGN_OUT, sign_out, methods=["POST"]),
         Route(_any_id(routes.DOCUMENT_DOWNLOAD), download_document, methods=["GET"]),
         Route(_any_id(routes.DOCUMENT_VIEW), view_document, methods=["GET"]),
+        Route(routes.ACCESS_REVIEW_EXPORT, access_review_csv, methods=["GET"]),
     ]
 
 
@@ -296,6 +375,8 @@ def rate_limited_as(path: str, method: str, page_route: str | None) -> str | Non
         return "sign-out"
     if path.startswith("/documents/"):
         return "document view" if bare.endswith("/view") else "document download"
+    if bare == routes.ACCESS_REVIEW_EXPORT:
+        return "access review export"
     if page_route is not None and method in ("GET", "HEAD"):
         return f"page {access.normalize_route(page_route)}"
     return None

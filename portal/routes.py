@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 LOGIN = "/login"
 CHANGE_PASSWORD = "/account/password"  # noqa: S105 (a route)
@@ -17,6 +18,7 @@ STAFF = "/staff"
 SETTINGS = "/settings"
 BOOKKEEPERS = "/admin/bookkeepers"
 AUDIT = "/audit"
+ACCESS_REVIEW = "/audit/access"
 NOT_FOUND = "/404"
 
 # HTTP routes served beside the Reflex app (not pages).
@@ -24,6 +26,7 @@ AUTH_SESSION = "/auth/session"
 AUTH_SIGN_OUT = "/auth/sign-out"
 DOCUMENT_DOWNLOAD = "/documents/{document_id}/download"
 DOCUMENT_VIEW = "/documents/{document_id}/view"
+ACCESS_REVIEW_EXPORT = "/audit/access/export"
 
 
 def task(step_id: int) -> str:
@@ -46,6 +49,12 @@ def document_view(document_id: int) -> str:
     return f"/documents/{document_id}/view"
 
 
+def access_review_export(**filters: object) -> str:
+    """The CSV of an access review view, its filters in the query (empty ones left out)."""
+    query = urlencode({k: str(v) for k, v in filters.items() if v not in (None, "")})
+    return ACCESS_REVIEW_EXPORT + ("?" + query if query else "")
+
+
 # Every page route, for matching a URL path without asking Reflex (the HTTP guard, "next").
 PAGE_ROUTES = (
     LOGIN,
@@ -61,6 +70,7 @@ PAGE_ROUTES = (
     SETTINGS,
     BOOKKEEPERS,
     AUDIT,
+    ACCESS_REVIEW,
 )
 _PATTERNS = [
     (re.compile("^" + re.sub(r"\\\[[a-z_]+\\\]", "[^/]+", re.escape(r)) + "/?$"), r)

@@ -28,6 +28,10 @@ SIGNED_OUT, BK, STAFF, ADMIN = Role.SIGNED_OUT, Role.BOOKKEEPER, Role.STAFF, Rol
         (STAFF, routes.SETTINGS, False),
         (STAFF, routes.BOOKKEEPERS, False),
         (ADMIN, routes.HOME, True),
+        (ADMIN, routes.ACCESS_REVIEW, True),
+        (STAFF, routes.ACCESS_REVIEW, False),
+        (BK, routes.ACCESS_REVIEW, False),
+        (SIGNED_OUT, routes.ACCESS_REVIEW, False),
     ],
 )
 def test_route_allowlist(role, route, allowed):

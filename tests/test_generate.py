@@ -15,10 +15,11 @@ from models import Firm, User
 from portal import generate, storage
 from portal.cli import main
 from portal.db import engine_for
-from portal.services import clients, runner, signin, tasks
+from portal.services import access_changes, clients, runner, signin, tasks
 from portal.services.errors import NotFound
 from portal.settings import get_settings
 from tests.factories import actor_for
+from tests.support.ledger import replayed
 from tests.support.oracle import Oracle
 
 TODAY = date(2026, 4, 20)
@@ -240,3 +241,33 @@ def test_the_command_prints_the_firm_and_accounts(db_url, capsys):
     out = capsys.readouterr().out
     assert "Generated firm" in out and "bk1@gen-firm" in out
     assert generate.PASSWORD in out
+
+
+def test_the_generated_ledger_replays_to_the_rule_with_a_real_past(db_url):
+    """Enough bookkeepers that some are deactivated: every way a period ends shows up, and
+    the ledger, read from its first row, still gives exactly what the rule grants now."""
+    scale = generate.Scale("ledger", steps=3_000, clients=60, filings=600, bookkeepers=50, staff=4)
+    made = generate.generate(
+        engine_for(db_url), scale, seed=5, progress=False, today=TODAY, analyze=False
+    )
+    with Session(engine_for(db_url)) as session:
+        assert replayed(session, made.firm_id) == access_changes.current(
+            session, firm_id=made.firm_id
+        )
+    causes = Counter(
+        (change, cause)
+        for change, cause in _rows(
+            db_url, "SELECT change, cause FROM access_change WHERE firm_id = :f", f=made.firm_id
+        )
+    )
+    for ended in ("filing.filed", "filing.cancelled", "step.reassigned", "login.deactivated"):
+        assert causes[("revoked", ended)] > 0, (ended, causes)
+    assert causes[("granted", "filing.reopened")] > 0, causes
+    # Ids follow time, as in a table that is only ever appended to; every row names its step.
+    rows = _rows(
+        db_url,
+        "SELECT at, step_title FROM access_change WHERE firm_id = :f ORDER BY id",
+        f=made.firm_id,
+    )
+    assert [at for at, _ in rows] == sorted(at for at, _ in rows)
+    assert all(title for _, title in rows)

@@ -43,6 +43,8 @@ def _role_for(key: str) -> access.Role:
 # Handlers that only open, close or remember something on the page (or read the URL, which
 # these payloads leave empty): they never reach the service layer.
 NO_SERVICE_CALL = {
+    # Its plausible payload ("1") is no view: refused with a message before any service.
+    "state.access_review.AccessReviewState.choose_view",
     "state.audit.AuditState.filter_client",
     "state.audit.AuditState.filter_person",
     "state.bookkeepers.BookkeepersState.dismiss_password",

@@ -14,8 +14,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    select,
+    true,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
 
 from models import ACTIVE_FILING_STATUSES, Filing, Firm, Step, User, UserRole
 from portal.auth import Actor
@@ -174,6 +186,24 @@ _USER_IDS = bindparam("grants_user_ids", expanding=True)
 _CLIENT_IDS = bindparam("grants_client_ids", expanding=True)
 
 
+class _unindexed(FunctionElement):
+    """A column that SQLite may not use an index for (its unary "+"): PostgreSQL sees the
+    plain column, and keeps its statistics for it."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_unindexed)
+def _plain(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_unindexed, "sqlite")
+def _no_index_on_sqlite(element, compiler, **kw):
+    return "+" + compiler.process(element.clauses, **kw)
+
+
 @lru_cache(maxsize=4)
 def _grants(by_user: bool, by_client: bool) -> Select:
     statement = (
@@ -193,7 +223,10 @@ def _grants(by_user: bool, by_client: bool) -> Select:
             User.is_active.is_(True),
             Firm.filing_steps_enabled.is_(True),
             Firm.portal_enabled.is_(True),
-            Filing.firm_id == _FIRM,
+            # Not by client, the way in is the firm's bookkeepers and then their steps. On
+            # SQLite the firm's check is kept from leading the plan through (firm_id, status)
+            # instead: that walks every active filing's steps (1 s at 1M steps, not 60 ms).
+            (Filing.firm_id if by_client else _unindexed(Filing.firm_id)) == _FIRM,
             Filing.status.in_(ACTIVE_FILING_STATUSES),
         )
     )
