@@ -10,12 +10,14 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 import unicodedata
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
 import bcrypt
+from zxcvbn import zxcvbn
 
 from portal import text
 from portal.settings import get_settings
@@ -23,14 +25,30 @@ from portal.settings import get_settings
 PASSWORD_MIN_CHARS = 12
 # bcrypt only reads 72 bytes; bcrypt 5 raises beyond that. We refuse instead of truncating.
 PASSWORD_MAX_BYTES = 72
+# zxcvbn's score, 0 to 4: 3 is "safely unguessable" against an offline attack on a slow hash.
+PASSWORD_MIN_SCORE = 3
 SESSION_COOKIE = "bp_session"
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _EMAIL_RE = re.compile(rf"^[^@\s\x00-\x1f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is not acceptable, in words for the person choosing it."""
+@dataclass(frozen=True)
+class PersonWords:
+    """Who a new password is for: the words it must not contain, and zxcvbn's user inputs."""
+
+    name: str = ""
+    email: str = ""
+    firm_name: str = ""
+
+
+def password_problem(password: str, *, person: PersonWords | None = None) -> str | None:
+    """Why a new password is not acceptable, in words for the person choosing it.
+
+    Without ``person`` only the cheap structural rules run (what bcrypt and sign-in need).
+    With it, as wherever a person chooses or is given a password, the password must also
+    not contain their name, email or firm name, and zxcvbn must score it 3 or more.
+    """
     if not isinstance(password, str) or not password:
         return "Enter a password."
     if "\x00" in password:
@@ -50,7 +68,69 @@ def password_problem(password: str) -> str | None:
         )
     if len(password) < PASSWORD_MIN_CHARS:
         return f"Passwords need at least {PASSWORD_MIN_CHARS} characters."
+    if person is None:
+        return None
+    return _personal_problem(password, person) or _strength_problem(password, person)
+
+
+def _folded(value: str) -> str:
+    """Compatibility-folded, accents dropped, case-folded, letters and digits only."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", value or ""))
+    return "".join(
+        ch for ch in decomposed.casefold() if ch.isalnum() and not unicodedata.combining(ch)
+    )
+
+
+def _parts(value: str) -> list[str]:
+    return [part for part in re.split(r"[\W_]+", value or "") if part]
+
+
+def _forbidden(person: PersonWords) -> set[str]:
+    local = (person.email or "").rpartition("@")[0] if "@" in (person.email or "") else ""
+    words = {_folded(person.name), _folded(local), _folded(person.firm_name)}
+    words.update(_folded(part) for part in _parts(person.name) + _parts(local))
+    # A two-letter name ("Jo") or initial would refuse far too much.
+    return {word for word in words if len(word) >= 3}
+
+
+def _personal_problem(password: str, person: PersonWords) -> str | None:
+    folded = _folded(password)
+    if any(word in folded for word in _forbidden(person)):
+        return "A password cannot contain your name, your email address or your firm's name."
     return None
+
+
+def _user_inputs(person: PersonWords) -> list[str]:
+    local, _, domain = (person.email or "").partition("@")
+    inputs = [person.name, *_parts(person.name), local, *_parts(local), person.firm_name]
+    inputs += _parts(person.firm_name)
+    if domain:
+        inputs.append(domain.split(".")[0])
+    return [value for value in inputs if value]
+
+
+# zxcvbn keeps the user inputs in a module-level dictionary while it scores: one at a time.
+_ZXCVBN_LOCK = threading.Lock()
+
+
+def _strength_problem(password: str, person: PersonWords) -> str | None:
+    with _ZXCVBN_LOCK:
+        result = zxcvbn(password, user_inputs=_user_inputs(person), max_length=PASSWORD_MAX_BYTES)
+    if result["score"] >= PASSWORD_MIN_SCORE:
+        return None
+    warning = (result.get("feedback") or {}).get("warning") or ""
+    reason = f": {warning[:1].lower()}{warning[1:].rstrip('.')}" if warning else ""
+    return (
+        f"That password is too easy to guess{reason}. Add a few unrelated words, or make it longer."
+    )
+
+
+def generate_password(person: PersonWords) -> str:
+    """A random temporary password that passes the whole policy for this person."""
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        if password_problem(candidate, person=person) is None:
+            return candidate
 
 
 def sign_in_password_problem(password: str) -> str | None:

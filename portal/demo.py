@@ -36,7 +36,7 @@ class DemoAccount:
     password: str
 
 
-ADMIN_PASSWORD = "Admin-demo-2026!"  # noqa: S105 (published demo credentials)
+ADMIN_PASSWORD = "Ledger-demo-2026!"  # noqa: S105 (published demo credentials)
 STAFF_PASSWORD = "Staff-demo-2026!"  # noqa: S105
 BOOKKEEPER_PASSWORD = "Books-demo-2026!"  # noqa: S105
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Session
 
-from models import LoginSession, User, utcnow
-from portal.auth import Actor, hash_password, password_problem, verify_password
+from models import Firm, LoginSession, User, utcnow
+from portal.auth import Actor, PersonWords, hash_password, password_problem, verify_password
 from portal.services import audit, live, sessions
 from portal.services.errors import Invalid, NotFound
 
@@ -20,7 +20,9 @@ def change_own_password(
         raise NotFound
     if not verify_password(current, user.password_hash):
         raise Invalid("Your current password is not correct.")
-    problem = password_problem(new)
+    firm = session.get(Firm, user.firm_id)
+    person = PersonWords(name=user.name, email=user.email, firm_name=firm.name if firm else "")
+    problem = password_problem(new, person=person)
     if problem:
         raise Invalid(problem)
     if new != confirm:

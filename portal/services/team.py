@@ -7,7 +7,6 @@ at once cannot overshoot the plan.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import func, update
@@ -24,7 +23,7 @@ from models import (
     UserRole,
     utcnow,
 )
-from portal.auth import Actor, hash_password, password_problem
+from portal.auth import Actor, PersonWords, generate_password, hash_password, password_problem
 from portal.db import reads_only, serialize_on
 from portal.services import (
     access_changes,
@@ -262,9 +261,10 @@ def create_login(
         raise Invalid("Choose a role from the list.")
     clean_name = inputs.line(name, label="Name", max_length=200, required=True)
     address = inputs.email(email)
+    person = PersonWords(name=clean_name, email=address, firm_name=_firm_name(session, actor))
     typed = str(password or "")
-    generated = "" if typed else secrets.token_urlsafe(12)
-    problem = password_problem(typed or generated)
+    generated = "" if typed else generate_password(person)
+    problem = password_problem(typed or generated, person=person)
     if problem:
         raise Invalid(problem)
     if session.exec(select(User.id).where(User.email == address)).first() is not None:
@@ -293,6 +293,11 @@ def create_login(
         detail=f"{role} {address}",
     )
     return NewLogin(user_id=user.id, email=address, generated_password=generated)
+
+
+def _firm_name(session: Session, actor: Actor) -> str:
+    firm = session.get(Firm, actor.firm_id)
+    return firm.name if firm else ""
 
 
 def _member(session: Session, actor: Actor, user_id: int) -> User:
@@ -355,9 +360,10 @@ def reset_password(
     and lift any sign-in throttle on the account."""
     scope.require_admin(actor)
     user = _member(session, actor, user_id)
+    person = PersonWords(name=user.name, email=user.email, firm_name=_firm_name(session, actor))
     typed = str(password or "")
-    generated = "" if typed else secrets.token_urlsafe(12)
-    problem = password_problem(typed or generated)
+    generated = "" if typed else generate_password(person)
+    problem = password_problem(typed or generated, person=person)
     if problem:
         raise Invalid(problem)
     now = utcnow()
