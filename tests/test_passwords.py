@@ -145,6 +145,24 @@ def test_the_structural_rules_come_first_with_their_own_messages(password, expec
     assert expected in auth.password_problem(password, person=BEA)
 
 
+@pytest.mark.parametrize("symbols", [8, 11, 16, 24])
+def test_a_password_packed_with_l33t_symbols_is_judged_in_a_blink(symbols):
+    """zxcvbn's l33t matcher alone took 1.1 s on the last of these (it tries every mix of
+    substitutions); past auth.L33T_SYMBOLS_MAX distinct symbols it is left out."""
+    password = ("4@8({[<3&6|!1|(/\\0+7%2$5"[:symbols] * 72)[:72]
+    started = time.perf_counter()
+    problem = auth.password_problem(password, person=BEA)
+    assert time.perf_counter() - started < 0.15
+    # Judged all the same: one short run of symbols repeated is still a repeat.
+    assert problem is None or problem.startswith(TOO_EASY)
+
+
+def test_without_the_l33t_matcher_runs_and_sequences_are_still_too_easy():
+    keyboard_run = "1234567890!@#$%^&*()"
+    assert auth._l33t_symbols(keyboard_run) > auth.L33T_SYMBOLS_MAX
+    assert auth.password_problem(keyboard_run, person=BEA).startswith(TOO_EASY)
+
+
 def test_zxcvbn_on_72_bytes_is_fast_and_uses_the_persons_words():
     for password in ("x" * 72, "correct horse battery staple " * 2 + "0123456789abcd"[:14]):
         password = password[:72]
