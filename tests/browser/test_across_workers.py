@@ -120,7 +120,7 @@ def test_deactivated_through_one_worker_refused_on_the_other(cluster_app, open_c
         admin_context,
         "/admin/bookkeepers",
         lambda tab: expect(
-            tab.get_by_role("button", name=f"Deactivate {person.name}")
+            tab.get_by_role("button", name=f"Deactivate {person.name}", exact=True)
         ).to_be_visible(),
     )
 
@@ -130,7 +130,7 @@ def test_deactivated_through_one_worker_refused_on_the_other(cluster_app, open_c
     )
     assert tabs_worker != admins_worker
 
-    admin.get_by_role("button", name=f"Deactivate {person.name}").click()
+    admin.get_by_role("button", name=f"Deactivate {person.name}", exact=True).click()
     expect(admin.get_by_role("status").first).to_contain_text("deactivated")
     expect(tab).to_have_url(re.compile(r"/login/?\?reason=ended"))
 

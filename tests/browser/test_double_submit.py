@@ -239,13 +239,13 @@ def shown_password(page: Page, live_app, email: str) -> str:
 
 
 def toggle_active(page: Page, live_app, name: str, email: str) -> None:
-    page.get_by_role("button", name=f"Deactivate {name}").dblclick()
+    page.get_by_role("button", name=f"Deactivate {name}", exact=True).dblclick()
     succeeded(page, "Login deactivated; sessions ended.")
     expect(page.get_by_role("button", name=f"Reactivate {name}")).to_be_visible()
     assert user_by_email(live_app, email).is_active is False
     page.get_by_role("button", name=f"Reactivate {name}").dblclick()
     succeeded(page, "Login reactivated.")
-    expect(page.get_by_role("button", name=f"Deactivate {name}")).to_be_visible()
+    expect(page.get_by_role("button", name=f"Deactivate {name}", exact=True)).to_be_visible()
     assert user_by_email(live_app, email).is_active is True
 
 
@@ -554,7 +554,7 @@ def test_admin_double_click_every_login_button(open_context, live_app):
         reset_password(admin, live_app, staff_name, staff_email)
         toggle_active(admin, live_app, staff_name, staff_email)
         # Deactivated again, so the staff seat it took is free for the tests that count them.
-        admin.get_by_role("button", name=f"Deactivate {staff_name}").dblclick()
+        admin.get_by_role("button", name=f"Deactivate {staff_name}", exact=True).dblclick()
         succeeded(admin, "Login deactivated; sessions ended.")
 
         # A bookkeeper login, the same way.
@@ -758,7 +758,7 @@ def test_a_double_click_slower_than_the_server_is_still_one_click(page, live_app
         name = bookkeeper.name
         double_click_slower_than_the_server(
             page,
-            page.get_by_role("button", name=f"Deactivate {name}"),
+            page.get_by_role("button", name=f"Deactivate {name}", exact=True),
             lambda: expect(page.get_by_role("button", name=f"Reactivate {name}")).to_be_visible(),
         )
         succeeded(page, "Login deactivated; sessions ended.")

@@ -191,7 +191,7 @@ def test_a_deactivated_bookkeepers_open_page_goes_to_sign_in(newcomer, live_app,
         admin_context,
         "/admin/bookkeepers",
         lambda tab: expect(
-            tab.get_by_role("button", name=f"Deactivate {person.name}")
+            tab.get_by_role("button", name=f"Deactivate {person.name}", exact=True)
         ).to_be_visible(),
         avoid=persons_worker,
     )
@@ -199,7 +199,7 @@ def test_a_deactivated_bookkeepers_open_page_goes_to_sign_in(newcomer, live_app,
     token = task.evaluate("() => window.sessionStorage.getItem('token')")
     if live_app.workers > 1:
         assert following(live_app, token)
-    admin.get_by_role("button", name=f"Deactivate {person.name}").click()
+    admin.get_by_role("button", name=f"Deactivate {person.name}", exact=True).click()
     expect(admin.get_by_role("status").first).to_contain_text("deactivated")
     expect(task).to_have_url(re.compile(r"/login/?\?reason="), timeout=PUSHED_MS)
     expect(task.get_by_text(work.client_name)).to_have_count(0)
