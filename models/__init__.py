@@ -16,6 +16,7 @@ from models.notifications import (
     NotificationKind,
     QueuedMail,
 )
+from models.second_factor import FactorFailure, RecoveryCode, SignInChallenge
 from models.sessions import LoginSession, SignInAttempt
 from models.steps import ChecklistItem, Step, StepComment, StepStatus, TimeEntry
 from models.submissions import Submission
@@ -34,6 +35,7 @@ __all__ = [
     "Email",
     "EmailDirection",
     "EmailStatus",
+    "FactorFailure",
     "Filing",
     "FilingStatus",
     "Firm",
@@ -43,7 +45,9 @@ __all__ = [
     "Notification",
     "NotificationKind",
     "QueuedMail",
+    "RecoveryCode",
     "SignInAttempt",
+    "SignInChallenge",
     "Step",
     "StepComment",
     "StepStatus",

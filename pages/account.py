@@ -48,4 +48,9 @@ def account_page() -> rx.Component:
             "Password",
             rx.link("Choose a new password", href=routes.CHANGE_PASSWORD),
         ),
+        section(
+            "Sign-in security",
+            rx.text("A second factor keeps your account safe even if your password leaks."),
+            rx.link("Authenticator app and recovery codes", href=routes.SECURITY),
+        ),
     )

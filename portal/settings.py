@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -101,6 +101,9 @@ class Settings:
     audit_flush_ms: int = 2000
     # Where people reach the portal, for the links in the emails it sends.
     public_url: str = "http://localhost:3000"
+    # PORTAL_SECRET_KEY: the key that encrypts secrets at rest (portal/crypto.py); empty means
+    # "generate one into the data folder". Never shown in a repr or a log.
+    secret_key: str = field(default="", repr=False)
 
 
 @lru_cache(maxsize=1)
@@ -137,4 +140,5 @@ def get_settings() -> Settings:
         rate_http_address=_rate("PORTAL_RATE_LIMIT_HTTP_ADDRESS", "3000/minute"),
         audit_flush_ms=_int("PORTAL_AUDIT_FLUSH_MS", 2000, minimum=50),
         public_url=_public_url(),
+        secret_key=os.environ.get("PORTAL_SECRET_KEY", "").strip(),
     )
