@@ -40,7 +40,9 @@ class SecurityState(PageMixin, SessionState):
     def _refresh(self) -> None:
         self.status = call(second_factor.status)
         actor = acting()
-        self.must_enrol = access.role_for(actor) is access.Role.MUST_ENROL
+        # The role was read before this event ran: once the factor is on, the way is open.
+        required = access.role_for(actor) is access.Role.MUST_ENROL
+        self.must_enrol = required and not self.status.totp_on
         role = access.Role(actor.role) if actor is not None else access.Role.SIGNED_OUT
         self.continue_href = access.LANDING[role]
 

@@ -470,3 +470,24 @@ def test_the_sign_in_challenge_stays_on_the_server(session, firm):
     assert state.step == "code" and state._pending
     assert state._pending not in public_values(state)
     assert sessions_of(session, user) == []
+
+
+def test_the_frame_audit_catches_a_secret_sent_after_its_factor_was_switched_on(session, firm):
+    from tests.support.payload_audit import FrameLog, enrolled_secrets, secret_violations
+
+    user = make_user(session, firm, email="audited@alpha.example")
+    secret, _ = enrol(session, user)
+    settings = get_settings()
+    found = enrolled_secrets(settings.database_url, settings.data_dir)
+    assert [(s.email, s.secret) for s in found] == [(user.email, secret)]
+    switched_on = found[0].enabled_at
+    grouped = " ".join(secret[i : i + 4] for i in range(0, 32, 4))
+    during = FrameLog(frames=[f'{{"manual_key":"{grouped}"}}'], times=[switched_on - 5])
+    assert secret_violations(during, found) == []  # the enrolment screen itself
+    for leaked in (secret, grouped, secret.lower()):
+        after = FrameLog(
+            frames=["{}", f'{{"x":"{leaked}"}}'], times=[switched_on - 5, switched_on + 1]
+        )
+        assert secret_violations(after, found) == [
+            "frame 1: the authenticator secret of audited@alpha.example"
+        ]
