@@ -193,6 +193,32 @@ def test_a_replayed_code_is_refused_and_so_is_an_earlier_one(session, firm):
     assert len(sessions_of(session, user)) == 1
 
 
+def test_one_code_sent_in_parallel_to_several_challenges_signs_in_once(session, firm, db_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlmodel import Session
+
+    from portal.db import engine_for
+
+    user = make_user(session, firm)
+    secret, codes = enrol(session, user)
+    now = utcnow() + timedelta(minutes=10)
+    pendings = [password_step(session, user, now) for _ in range(6)]
+    code = pyotp.TOTP(secret).at(now)
+
+    def finish(args):
+        pending, typed = args
+        with Session(engine_for(db_url), expire_on_commit=False) as s:
+            return code_step(s, pending, typed, now).ok
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert sum(pool.map(finish, [(p, code) for p in pendings])) == 1
+    pendings = [password_step(session, user, now) for _ in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert sum(pool.map(finish, [(p, codes[0]) for p in pendings])) == 1
+    assert len(sessions_of(session, user)) == 2
+
+
 def test_each_recovery_code_signs_in_once(session, firm):
     user = make_user(session, firm)
     _, codes = enrol(session, user)
