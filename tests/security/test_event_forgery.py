@@ -235,6 +235,14 @@ NO_RECORD = {
     "state.account.AccountState.save_notifications",
     "state.notifications.NotificationsState.open_list",
     "state.notifications.NotificationsState.mark_all_read",
+    # The person's own second factor: every one acts on the acting person's own row only.
+    "state.security.SecurityState.load",
+    "state.security.SecurityState.start_enrolment",
+    "state.security.SecurityState.confirm_enrolment",
+    "state.security.SecurityState.cancel_enrolment",
+    "state.security.SecurityState.dismiss_codes",
+    "state.security.SecurityState.disable",
+    "state.security.SecurityState.regenerate_codes",
 }
 
 
