@@ -9,6 +9,7 @@ from models.documents import Document
 from models.emails import Email, EmailDirection, EmailStatus
 from models.filings import ACTIVE_FILING_STATUSES, Filing, FilingStatus
 from models.firms import Firm
+from models.links import AccountLink, LinkKind, ResetRequest
 from models.notifications import (
     MailKind,
     MailStatus,
@@ -26,6 +27,7 @@ __all__ = [
     "SEAT_ROLES",
     "AccessChange",
     "AccessChangeKind",
+    "AccountLink",
     "AuditEvent",
     "ChecklistItem",
     "Client",
@@ -37,12 +39,14 @@ __all__ = [
     "Filing",
     "FilingStatus",
     "Firm",
+    "LinkKind",
     "LoginSession",
     "MailKind",
     "MailStatus",
     "Notification",
     "NotificationKind",
     "QueuedMail",
+    "ResetRequest",
     "SignInAttempt",
     "Step",
     "StepComment",

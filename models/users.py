@@ -42,3 +42,8 @@ class User(SQLModel, table=True):
     # The person's own switches for email about their work (their account page).
     email_assignments: bool = Field(default=True)
     email_digest: bool = Field(default=True)
+    # A login made by invitation: when it was invited, and when the person accepted and chose
+    # their password. Invited and not yet activated = "Invited" (its password hash can never
+    # verify). Logins from before invitations count as activated when they were created.
+    invited_at: datetime | None = Field(default=None)
+    activated_at: datetime | None = Field(default=None)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import error_message, field, notice_message, submit_form
 from pages.layout import bare
+from portal import routes
 from state.signin import SignInState
 
 
@@ -40,6 +41,7 @@ def login_page() -> rx.Component:
                     form_id="sign-in",
                     aria_label="Sign in",
                 ),
+                rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD),
                 spacing="4",
                 width="100%",
             ),

@@ -87,6 +87,9 @@ _SIGNED_OUT_EVENTS = _union(
     REFLEX_INTERNAL,
     _EVERY_PAGE,
     _handlers("state.signin.SignInState", "load", "sign_in"),
+    _handlers("state.links.InvitationState", "load", "accept"),
+    _handlers("state.links.ResetPasswordState", "load", "set_new_password"),
+    _handlers("state.links.ForgotPasswordState", "load", "request_link"),
 )
 
 _PASSWORD_CHANGE_EVENTS = _union(REFLEX_INTERNAL, _SIGNED_IN)
@@ -198,7 +201,8 @@ _ADMIN_EVENTS = _union(
         "create_login",
         "set_active",
         "reset_password",
-        "dismiss_password",
+        "resend_invitation",
+        "revoke_invitation",
     ),
     _handlers(
         "state.bookkeepers.BookkeepersState",
@@ -206,7 +210,8 @@ _ADMIN_EVENTS = _union(
         "create_login",
         "set_active",
         "reset_password",
-        "dismiss_password",
+        "resend_invitation",
+        "revoke_invitation",
     ),
     _handlers(
         "state.audit.AuditState",
@@ -251,7 +256,15 @@ _STAFF_ROUTES = frozenset(
 )
 
 ROUTES: dict[Role, frozenset[str]] = {
-    Role.SIGNED_OUT: frozenset({routes.LOGIN, routes.NOT_FOUND}),
+    Role.SIGNED_OUT: frozenset(
+        {
+            routes.LOGIN,
+            routes.INVITATION,
+            routes.RESET_PASSWORD,
+            routes.FORGOT_PASSWORD,
+            routes.NOT_FOUND,
+        }
+    ),
     Role.PASSWORD_CHANGE: frozenset({routes.CHANGE_PASSWORD, routes.NOT_FOUND}),
     Role.BOOKKEEPER: frozenset(
         {
@@ -267,6 +280,9 @@ ROUTES: dict[Role, frozenset[str]] = {
     Role.ADMIN: _STAFF_ROUTES
     | {routes.SETTINGS, routes.BOOKKEEPERS, routes.AUDIT, routes.ACCESS_REVIEW},
 }
+
+# Pages for people who are not signed in: a signed-in browser is sent to its landing page.
+SIGNED_OUT_ONLY = (routes.LOGIN, routes.INVITATION, routes.RESET_PASSWORD, routes.FORGOT_PASSWORD)
 
 LANDING: dict[Role, str] = {
     Role.SIGNED_OUT: routes.LOGIN,
@@ -315,7 +331,7 @@ def route_decision(
         return RouteDecision(True)
     if role is Role.SIGNED_OUT:
         return RouteDecision(False, login_url(reason=reason, next_path=raw_path))
-    if role is Role.PASSWORD_CHANGE or route in (routes.LOGIN, routes.HOME):
+    if role is Role.PASSWORD_CHANGE or route in (routes.HOME, *SIGNED_OUT_ONLY):
         return RouteDecision(False, LANDING[role])
     return RouteDecision(False)
 

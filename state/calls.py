@@ -61,8 +61,10 @@ DOING = {
     "steps.set_checklist_item": "saving your tick",
     "steps.set_status": "changing the step's status",
     "steps.update_time_entry": "saving your time entry",
-    "team.create_login": "creating the login",
-    "team.reset_password": "resetting the password",
+    "team.create_login": "creating the login and its invitation",
+    "team.reset_password": "sending the reset link",
+    "team.resend_invitation": "sending the invitation again",
+    "team.revoke_invitation": "revoking the invitation",
     "team.set_active": "changing the login",
     "team.set_modules": "saving the modules",
 }
