@@ -26,12 +26,13 @@ from state.signin import handoff_script
 _CLEAN_ADDRESS = "window.history.replaceState(null, '', window.location.pathname)"
 
 
-def _describe(kind: str, token: str, ip: str) -> links.LinkView:
+def _describe(kind: str, token: str, ip: str) -> tuple[links.LinkView | None, str]:
+    """The link's view, or None and the message of an unexpected failure."""
     try:
         with unit_of_work() as session:
-            return links.describe(session=session, kind=kind, token=token, ip=ip)
+            return links.describe(session=session, kind=kind, token=token, ip=ip), ""
     except Exception as exc:
-        return links.LinkView(ok=False, problem=unexpected(links.describe, exc).message)
+        return None, unexpected(links.describe, exc).message
 
 
 def _use(
@@ -81,11 +82,11 @@ class _LinkPage(rx.State, mixin=True):
             self._token = str(token)[:100]
         # A reconnect re-runs this without the token (it was removed from the address bar):
         # the one already read stays; a page that never had one says so.
-        found = _describe(self.link_kind, self._token, self.router.session.client_ip)
-        self.view = found
-        self.link_status = "ok" if found.ok else "dead"
-        self.problem = found.problem
-        self.error = ""
+        found, failed = _describe(self.link_kind, self._token, self.router.session.client_ip)
+        self.error = failed
+        self.view = found or links.LinkView()
+        self.link_status = "ok" if found and found.ok else "dead"
+        self.problem = found.problem if found else failed
         self.busy = False
         self.submit_token = new_token()
         return rx.call_script(_CLEAN_ADDRESS) if token else None
