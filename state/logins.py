@@ -50,9 +50,7 @@ class LoginAdminMixin(PageMixin, mixin=True):
                 token=token,
                 user_id=uid,
                 active=bool(active),
-                success="Login reactivated."
-                if active
-                else "Login deactivated; sessions ended and emailed links stopped working.",
+                success="Login reactivated." if active else "Login deactivated; sessions ended.",
             )
 
     @rx.event
