@@ -10,6 +10,7 @@ or shown over someone's shoulder.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import ClassVar
 
 import reflex as rx
@@ -21,6 +22,8 @@ from portal.services import links
 from state.calls import unexpected
 from state.session import SessionState, new_token
 from state.signin import handoff_script
+
+ANSWER_KEPT_SECONDS = 120
 
 # Replaces the address without its query (the token), keeping the page.
 _CLEAN_ADDRESS = "window.history.replaceState(null, '', window.location.pathname)"
@@ -153,13 +156,17 @@ class ForgotPasswordState(SessionState):
     notice: str = ""
     busy: bool = False
     _handled: str = ""
+    # When the last answer was given: a reconnect (or a load that arrives after a quick
+    # submit) re-runs `load`, and must not wipe an answer just given.
+    _answered_at: float = 0.0
 
     @rx.event
     def load(self):
-        self.error = ""
-        self.notice = ""
-        self.busy = False
-        self.submit_token = new_token()
+        if time.time() - self._answered_at > ANSWER_KEPT_SECONDS:
+            self.error = ""
+            self.notice = ""
+        if not self.busy:
+            self.submit_token = new_token()
 
     @rx.event
     async def request_link(self, form: dict):
@@ -173,6 +180,7 @@ class ForgotPasswordState(SessionState):
             request_reset, str(form.get("email") or "")[:320], self.router.session.client_ip
         )
         self.busy = False
+        self._answered_at = time.time()
         self.submit_token = new_token()
         if answer.ok:
             self.error = ""

@@ -48,7 +48,7 @@ def test_bookkeeper_login_lifecycle(open_context, live_app):
     admin.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     expect(admin.get_by_role("heading", name="Audit log")).to_be_visible()
     admin.get_by_label("Person").select_option(label="Nora New (Bookkeeper)")
-    expect(admin.get_by_role("cell", name="invitation accepted")).to_be_visible()
+    expect(admin.get_by_role("cell", name="invitation accepted").first).to_be_visible()
     expect(admin.get_by_role("cell", name="Sam Staff")).to_have_count(0)
 
 
