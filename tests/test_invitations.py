@@ -9,7 +9,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from models import AccountLink, AuditEvent, LoginSession, QueuedMail, ResetRequest, User, utcnow
@@ -411,3 +411,41 @@ def test_a_submission_repeated_runs_once(session, world, mailer):
     assert (one.repeat, two.repeat) == (False, True)
     session.expire_all()
     assert len(session.exec(select(QueuedMail)).all()) == 1
+
+
+LINK_QUERIES = {
+    "the throttle's count per email": lambda: select(func.count()).where(
+        ResetRequest.email == "a@b.example",
+        ResetRequest.at >= utcnow(),
+        ResetRequest.outcome != "throttled",
+    ),
+    "the throttle's count per address": lambda: select(func.count()).where(
+        ResetRequest.ip == "10.0.0.1",
+        ResetRequest.at >= utcnow(),
+        ResetRequest.outcome != "throttled",
+    ),
+    "pending requests for the sender": lambda: (
+        select(ResetRequest.id)
+        .where(ResetRequest.outcome == "pending")
+        .order_by(ResetRequest.id)
+        .limit(100)
+    ),
+    "a link by its token": lambda: select(AccountLink).where(
+        AccountLink.token_hash == digest("x" * 43)
+    ),
+    "a person's open links": lambda: select(AccountLink.id).where(
+        AccountLink.user_id == 3,
+        AccountLink.kind == "invite",
+        AccountLink.used_at.is_(None),
+        AccountLink.revoked_at.is_(None),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINK_QUERIES))
+def test_link_and_request_queries_read_indexes(db_url, name):
+    from tests.test_query_plans import plan
+
+    steps = plan(db_url, LINK_QUERIES[name]())
+    assert not [s for s in steps if re.match(r"SCAN (reset_request|account_link)\b", s)], steps
+    assert any("USING" in s for s in steps), steps
