@@ -61,6 +61,15 @@ def _dead_link(state) -> rx.Component:
     )
 
 
+def _done(state) -> rx.Component:
+    return rx.vstack(
+        callout(state.problem, icon="circle_check", color_scheme="green", role="status"),
+        rx.link("Sign in", href=routes.LOGIN),
+        spacing="4",
+        width="100%",
+    )
+
+
 def _loading() -> rx.Component:
     return rx.text("Checking the link…", role="status")
 
@@ -105,6 +114,7 @@ def invitation_page() -> rx.Component:
                         ),
                     ),
                     ("dead", _dead_link(s)),
+                    ("done", _done(s)),
                     _loading(),
                 ),
                 spacing="4",
@@ -151,6 +161,7 @@ def reset_password_page() -> rx.Component:
                         ),
                     ),
                     ("dead", _dead_link(s)),
+                    ("done", _done(s)),
                     _loading(),
                 ),
                 spacing="4",

@@ -69,7 +69,8 @@ class _LinkPage(rx.State, mixin=True):
     """A page opened from an emailed link, where the person chooses their password."""
 
     error: str = ""
-    # Loading, then "ok" (the form), or "dead" (the link cannot be used; `problem` says why).
+    # Loading, then "ok" (the form), "dead" (the link cannot be used; `problem` says why), or
+    # "done" (password set; sign in with it and the second factor; `problem` says so).
     link_status: str = "loading"
     problem: str = ""
     view: links.LinkView = links.LinkView()
@@ -121,6 +122,12 @@ class _LinkPage(rx.State, mixin=True):
                 self.error = result.message
             return
         self._token = ""
+        if not result.handoff_code:
+            # Set, but a second factor is needed to sign in: they go through sign-in.
+            self.busy = False
+            self.link_status = "done"
+            self.problem = result.message
+            return
         landing = access.LANDING[access.Role(result.role)]
         yield rx.call_script(handoff_script(result.handoff_code, landing))
 

@@ -449,3 +449,34 @@ def test_link_and_request_queries_read_indexes(db_url, name):
     steps = plan(db_url, LINK_QUERIES[name]())
     assert not [s for s in steps if re.match(r"SCAN (reset_request|account_link)\b", s)], steps
     assert any("USING" in s for s in steps), steps
+
+
+def test_with_a_second_factor_a_reset_link_sets_the_password_but_signs_nobody_in(
+    session, world, mailer, monkeypatch
+):
+    """An inbox alone is one factor: the link changes the password and ends every session,
+    and the person then signs in with the new password and their second factor."""
+    import sys
+    import types
+
+    import portal.services
+
+    fake = types.ModuleType("portal.services.second_factor")
+    fake.has_factor_clause = lambda: User.id == world.bk1.id
+    monkeypatch.setitem(sys.modules, "portal.services.second_factor", fake)
+    monkeypatch.setattr(portal.services, "second_factor", fake, raising=False)
+    old = open_session(session, world.bk1)
+    ask(session, world.bk1.email)
+    send_all(session, mailer)
+    token = token_in(mailer.to(world.bk1.email)[0], routes.RESET_PASSWORD)
+    result = use(session, "reset", token)
+    assert result.ok and result.handoff_code == "" and result.message == links.SIGN_IN_WITH_FACTOR
+    session.expire_all()
+    assert sessions.resolve(session=session, token=old).actor is None
+    assert verify_password(NEW_PASSWORD, session.get(User, world.bk1.id).password_hash)
+    opened = session.exec(
+        select(LoginSession).where(
+            LoginSession.user_id == world.bk1.id, LoginSession.revoked_at.is_(None)
+        )
+    ).all()
+    assert opened == []

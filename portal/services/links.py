@@ -77,6 +77,10 @@ REQUEST_THROTTLED = (
     "and try again, or ask your firm's admin to send you a reset link."
 )
 BAD_EMAIL = "Enter a valid email address, like name@example.com."
+SIGN_IN_WITH_FACTOR = (
+    "Your new password is set, and you are signed out everywhere. Sign in with it and your "
+    "second factor."
+)
 INVALID_LINK = (
     "This link is not valid. Check that you opened the whole link from the email, or ask for "
     "a new one."
@@ -406,6 +410,7 @@ class LinkResult:
     message: str = ""
     # The password was fine but the link is not: the form goes, the message stays.
     link_dead: bool = False
+    # Empty after success when the person has a second factor: they sign in with it.
     handoff_code: str = ""
     role: str = ""
 
@@ -570,7 +575,13 @@ def use_link(
     user.last_sign_in_at = now
     user.version += 1
     session.add(user)
-    code = sessions.start(session=session, user=user, ip=ip, user_agent=user_agent, now=now)
+    # With a second factor, a mailed link alone never signs anyone in (an inbox is one
+    # factor): the password is set, and they sign in with it and their factor.
+    code = (
+        ""
+        if _has_second_factor(session, user.id)
+        else sessions.start(session=session, user=user, ip=ip, user_agent=user_agent, now=now)
+    )
     audit.record(
         session=session,
         action="invitation_accepted" if kind == LinkKind.INVITE.value else "password_reset_used",
@@ -583,4 +594,19 @@ def use_link(
         ip=ip,
         at=now,
     )
+    if not code:
+        return LinkResult(True, SIGN_IN_WITH_FACTOR, role=user.role)
     return LinkResult(True, handoff_code=code, role=user.role)
+
+
+def _has_second_factor(session: Session, user_id: int) -> bool:
+    """Whether the person has an authenticator app or a passkey: the one definition of it
+    lives in portal/services/second_factor.py (absent before the second factor exists)."""
+    try:
+        from portal.services import second_factor
+    except ImportError:
+        return False
+    found = session.exec(
+        select(User.id).where(User.id == user_id, second_factor.has_factor_clause())
+    ).first()
+    return found is not None
