@@ -53,7 +53,7 @@ class ResetRequest(SQLModel, table=True):
     __table_args__ = (
         Index("ix_reset_request_email_at", "email", "at"),
         Index("ix_reset_request_ip_at", "ip", "at"),
-        Index("ix_reset_request_outcome", "outcome"),
+        Index("ix_reset_request_outcome_at", "outcome", "at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

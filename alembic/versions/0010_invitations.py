@@ -51,7 +51,7 @@ def upgrade() -> None:
     with op.batch_alter_table("reset_request", schema=None) as batch_op:
         batch_op.create_index("ix_reset_request_email_at", ["email", "at"])
         batch_op.create_index("ix_reset_request_ip_at", ["ip", "at"])
-        batch_op.create_index("ix_reset_request_outcome", ["outcome"])
+        batch_op.create_index("ix_reset_request_outcome_at", ["outcome", "at"])
 
     # Plain ADD COLUMNs: every existing login stays as it is ("Active" or "Deactivated").
     op.add_column(
@@ -74,7 +74,7 @@ def downgrade() -> None:
         batch_op.drop_column("activated_at")
         batch_op.drop_column("invited_at")
     with op.batch_alter_table("reset_request", schema=None) as batch_op:
-        batch_op.drop_index("ix_reset_request_outcome")
+        batch_op.drop_index("ix_reset_request_outcome_at")
         batch_op.drop_index("ix_reset_request_ip_at")
         batch_op.drop_index("ix_reset_request_email_at")
     op.drop_table("reset_request")

@@ -344,6 +344,13 @@ def process_reset_requests(*, now: datetime | None = None, limit: int = 100) -> 
     UPDATE, so two workers never both handle it. Returns the links opened."""
     now = now or utcnow()
     with unit_of_work() as session:
+        # Requests past any window are dropped: those of throttled-only emails here, the
+        # others with their email's next request below.
+        session.execute(
+            delete(ResetRequest).where(
+                ResetRequest.outcome == "throttled", ResetRequest.at < now - KEEP_REQUESTS
+            )
+        )
         ids = session.exec(
             select(ResetRequest.id)
             .where(ResetRequest.outcome == "pending")
