@@ -9,6 +9,7 @@ from models.documents import Document
 from models.emails import Email, EmailDirection, EmailStatus
 from models.filings import ACTIVE_FILING_STATUSES, Filing, FilingStatus
 from models.firms import Firm
+from models.links import AccountLink, LinkKind, ResetRequest
 from models.notifications import (
     MailKind,
     MailStatus,
@@ -27,6 +28,7 @@ __all__ = [
     "SEAT_ROLES",
     "AccessChange",
     "AccessChangeKind",
+    "AccountLink",
     "AuditEvent",
     "ChecklistItem",
     "Client",
@@ -39,6 +41,7 @@ __all__ = [
     "Filing",
     "FilingStatus",
     "Firm",
+    "LinkKind",
     "LoginSession",
     "MailKind",
     "MailStatus",
@@ -46,6 +49,7 @@ __all__ = [
     "NotificationKind",
     "QueuedMail",
     "RecoveryCode",
+    "ResetRequest",
     "SignInAttempt",
     "SignInChallenge",
     "Step",

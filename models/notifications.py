@@ -46,6 +46,8 @@ class Notification(SQLModel, table=True):
 class MailKind(StrEnum):
     ASSIGNMENT = "assignment"
     DIGEST = "digest"
+    INVITE = "invite"
+    RESET = "reset"
 
 
 class MailStatus(StrEnum):
@@ -77,6 +79,8 @@ class QueuedMail(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id")
     kind: str = Field(sa_column=Column(String(20), nullable=False))
     step_id: int | None = Field(default=None)
+    # The invitation or reset link an INVITE or RESET mail carries (models/links.py).
+    link_id: int | None = Field(default=None, foreign_key="account_link.id")
     # The firm's local date a digest is for; empty for any other mail.
     digest_date: date | None = Field(default=None)
     status: str = Field(sa_column=Column(String(20), nullable=False))

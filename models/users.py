@@ -50,3 +50,8 @@ class User(SQLModel, table=True):
     totp_pending: str | None = Field(default=None, max_length=200)
     totp_enabled_at: datetime | None = Field(default=None)
     totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
+    # A login made by invitation: when it was invited, and when the person accepted and chose
+    # their password. Invited and not yet activated = "Invited" (its password hash can never
+    # verify). Logins from before invitations count as activated when they were created.
+    invited_at: datetime | None = Field(default=None)
+    activated_at: datetime | None = Field(default=None)

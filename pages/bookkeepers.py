@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import active_badge, callout, empty_state, messages, section
+from pages.components import callout, empty_state, login_status, messages, section
 from pages.layout import shell
-from pages.settings import generated_password_notice, login_actions, login_form
+from pages.settings import login_actions, login_form, mail_note
 from state.bookkeepers import BookkeepersState as S
 
 
@@ -26,7 +26,7 @@ def _table() -> rx.Component:
                 lambda p: rx.table.row(
                     rx.table.cell(p.name),
                     rx.table.cell(p.email),
-                    rx.table.cell(active_badge(p.is_active)),
+                    rx.table.cell(login_status(p)),
                     rx.table.cell(p.last_sign_in),
                     rx.table.cell(p.open_steps),
                     rx.table.cell(login_actions(S, p)),
@@ -61,7 +61,7 @@ def bookkeepers_page() -> rx.Component:
                 role="status",
             ),
         ),
-        generated_password_notice(S),
+        mail_note(S),
         rx.cond(
             S.plan.portal_enabled,
             login_form(S, title="Add a bookkeeper login", button="Add bookkeeper", prefix="bk"),

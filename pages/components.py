@@ -276,6 +276,16 @@ def active_badge(is_active) -> rx.Component:
     )
 
 
+def login_status(person) -> rx.Component:
+    """A login's state: "Invited" (with its link's validity), "Active" or "Deactivated"."""
+    return rx.match(
+        person.status,
+        ("invited", rx.badge(person.status_label, color_scheme="amber")),
+        ("deactivated", rx.badge("Deactivated", color_scheme="gray")),
+        rx.badge("Active", color_scheme="green"),
+    )
+
+
 def your_entry(state, editor, name: str) -> rx.Component:
     """After a conflict and a reload: what the person had typed for this field, beside the
     value now saved, read-only and easy to copy."""

@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import error_message, field, notice_message, submit_form
 from pages.layout import bare
+from portal import routes
 from state.signin import SignInState as S
 
 
@@ -109,7 +110,14 @@ def login_page() -> rx.Component:
                 ),
                 notice_message(S.notice),
                 error_message(S.error),
-                rx.cond(S.step == "code", _code_step(), _password_step()),
+                rx.cond(
+                    S.step == "code",
+                    _code_step(),
+                    rx.fragment(
+                        _password_step(),
+                        rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD),
+                    ),
+                ),
                 spacing="4",
                 width="100%",
             ),

@@ -15,6 +15,7 @@ from pages.client import client_page
 from pages.clients import clients_page
 from pages.filing import filing_page
 from pages.home import home_page
+from pages.links import forgot_password_page, invitation_page, reset_password_page
 from pages.login import login_page
 from pages.not_found import not_found_page
 from pages.password import password_page
@@ -32,6 +33,7 @@ from state.client import ClientState
 from state.clients import ClientsState
 from state.filing import FilingState
 from state.home import HomeState
+from state.links import ForgotPasswordState, InvitationState, ResetPasswordState
 from state.security import SecurityState
 from state.settings import SettingsState
 from state.signin import SignInState
@@ -50,6 +52,19 @@ class Page:
 
 PAGES = (
     Page(routes.LOGIN, "Sign in", login_page, (SignInState.load,)),
+    Page(routes.INVITATION, "Accept your invitation", invitation_page, (InvitationState.load,)),
+    Page(
+        routes.RESET_PASSWORD,
+        "Choose a new password",
+        reset_password_page,
+        (ResetPasswordState.load,),
+    ),
+    Page(
+        routes.FORGOT_PASSWORD,
+        "Forgot your password?",
+        forgot_password_page,
+        (ForgotPasswordState.load,),
+    ),
     Page(routes.CHANGE_PASSWORD, "Choose a new password", password_page),
     Page(routes.ACCOUNT, "Your account", account_page, (AccountState.load,)),
     Page(routes.SECURITY, "Sign-in security", security_page, (SecurityState.load,)),

@@ -6,7 +6,6 @@ import reflex as rx
 
 from pages.components import (
     action_button,
-    callout,
     field,
     messages,
     section,
@@ -20,8 +19,41 @@ from state.settings import SettingsState as S
 
 
 def login_actions(state, person, *, reset: bool = True) -> rx.Component:
-    """Deactivate or reactivate a login, and reset its password: settings and bookkeepers."""
+    """Per login: resend or revoke a pending invitation, email a reset link, deactivate or
+    reactivate. Settings and bookkeepers."""
+    link_actions = rx.cond(
+        person.status == "invited",
+        rx.fragment(
+            action_button(
+                "Resend invitation",
+                state.resend_invitation(state.submit_token, person.id),
+                size="1",
+                variant="soft",
+                aria_label="Resend the invitation of " + person.name,
+            ),
+            action_button(
+                "Revoke invitation",
+                state.revoke_invitation(state.submit_token, person.id),
+                size="1",
+                variant="soft",
+                color_scheme="orange",
+                aria_label="Revoke the invitation of " + person.name,
+            ),
+        ),
+        rx.cond(
+            person.status == "active",
+            action_button(
+                "Reset password",
+                state.reset_password(state.submit_token, person.id),
+                size="1",
+                variant="soft",
+                aria_label="Email a password-reset link to " + person.name,
+                title="Emails a link to choose a new password; their sessions end when it is used.",
+            ),
+        ),
+    )
     return rx.hstack(
+        link_actions if reset else rx.fragment(),
         rx.cond(
             person.is_active,
             action_button(
@@ -40,17 +72,9 @@ def login_actions(state, person, *, reset: bool = True) -> rx.Component:
                 aria_label="Reactivate " + person.name,
             ),
         ),
-        action_button(
-            "Reset password",
-            state.reset_password(state.submit_token, person.id),
-            size="1",
-            variant="soft",
-            aria_label="Reset the password of " + person.name,
-        )
-        if reset
-        else rx.fragment(),
         reset_factor_button(state, person),
         spacing="2",
+        wrap="wrap",
     )
 
 
@@ -137,26 +161,23 @@ def _staff_actions(person) -> rx.Component:
 
 
 def login_form(state, *, title: str, button: str, prefix: str, roles=None) -> rx.Component:
-    """Adding a login with a typed or generated temporary password: staff and bookkeepers."""
+    """Adding a login by emailed invitation: staff and bookkeepers. Nobody types a password
+    for anyone; the person chooses their own from the link."""
     fields = [
         field("Name", name="name", id=f"{prefix}-name"),
         field("Email", name="email", type="email", id=f"{prefix}-email"),
     ]
     if roles:
         fields.append(select_field("Role", name="role", id=f"{prefix}-role", options=roles))
-    fields.append(
-        field(
-            "Temporary password",
-            name="password",
-            type="password",
-            autocomplete="new-password",
-            id=f"{prefix}-password",
-            hint="Leave empty to generate one.",
-        )
-    )
     return rx.card(
         submit_form(
             rx.heading(title, as_="h3", size="3"),
+            rx.text(
+                "They get an email invitation with a link that works once, for 72 hours, "
+                "where they choose their own password.",
+                size="2",
+                color_scheme="gray",
+            ),
             rx.hstack(*fields, align="start", wrap="wrap", width="100%"),
             rx.button(button, type="submit", margin_top="0.5em"),
             on_submit=state.create_login,
@@ -167,23 +188,9 @@ def login_form(state, *, title: str, button: str, prefix: str, roles=None) -> rx
     )
 
 
-def generated_password_notice(state) -> rx.Component:
-    return rx.cond(
-        state.shown_password != "",
-        callout(
-            rx.vstack(
-                rx.text("Temporary password for ", state.shown_for, ". It is shown only once:"),
-                rx.code(state.shown_password, size="4"),
-                rx.text("They will choose their own password when they first sign in."),
-                rx.button(
-                    "I have noted it", size="1", variant="soft", on_click=state.dismiss_password
-                ),
-            ),
-            icon="key_round",
-            color_scheme="green",
-            role="status",
-        ),
-    )
+def mail_note(state) -> rx.Component:
+    """Where invitations and reset links go: the mail server, or the outbox folder."""
+    return rx.text(state.plan.mail_note, size="2", color_scheme="gray")
 
 
 def _mail_row(mail) -> rx.Component:
@@ -308,7 +315,7 @@ def settings_page() -> rx.Component:
         _outgoing_mail(),
         section(
             "Staff logins",
-            generated_password_notice(S),
+            mail_note(S),
             login_form(
                 S,
                 title="Add a staff login",

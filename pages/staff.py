@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import active_badge, messages
+from pages.components import login_status, messages
 from pages.layout import shell
 from state.staff import StaffState as S
 
@@ -23,7 +23,7 @@ def people_table(rows, actions=None) -> rx.Component:
                     rx.table.cell(p.name),
                     rx.table.cell(p.email),
                     rx.table.cell(p.role_label),
-                    rx.table.cell(active_badge(p.is_active)),
+                    rx.table.cell(login_status(p)),
                     rx.table.cell(p.last_sign_in),
                     *([rx.table.cell(actions(p))] if actions else []),
                 ),

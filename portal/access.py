@@ -112,6 +112,9 @@ _SIGNED_OUT_EVENTS = _union(
         "toggle_recovery",
         "start_again",
     ),
+    _handlers("state.links.InvitationState", "load", "accept"),
+    _handlers("state.links.ResetPasswordState", "load", "set_new_password"),
+    _handlers("state.links.ForgotPasswordState", "load", "request_link"),
 )
 
 _PASSWORD_CHANGE_EVENTS = _union(REFLEX_INTERNAL, _SIGNED_IN)
@@ -233,7 +236,8 @@ _ADMIN_EVENTS = _union(
         "set_active",
         "reset_password",
         "reset_second_factor",
-        "dismiss_password",
+        "resend_invitation",
+        "revoke_invitation",
     ),
     _handlers(
         "state.bookkeepers.BookkeepersState",
@@ -242,7 +246,8 @@ _ADMIN_EVENTS = _union(
         "set_active",
         "reset_password",
         "reset_second_factor",
-        "dismiss_password",
+        "resend_invitation",
+        "revoke_invitation",
     ),
     _handlers(
         "state.audit.AuditState",
@@ -289,7 +294,15 @@ _STAFF_ROUTES = frozenset(
 )
 
 ROUTES: dict[Role, frozenset[str]] = {
-    Role.SIGNED_OUT: frozenset({routes.LOGIN, routes.NOT_FOUND}),
+    Role.SIGNED_OUT: frozenset(
+        {
+            routes.LOGIN,
+            routes.INVITATION,
+            routes.RESET_PASSWORD,
+            routes.FORGOT_PASSWORD,
+            routes.NOT_FOUND,
+        }
+    ),
     Role.PASSWORD_CHANGE: frozenset({routes.CHANGE_PASSWORD, routes.NOT_FOUND}),
     Role.MUST_ENROL: frozenset({routes.SECURITY, routes.NOT_FOUND}),
     Role.BOOKKEEPER: frozenset(
@@ -307,6 +320,9 @@ ROUTES: dict[Role, frozenset[str]] = {
     Role.ADMIN: _STAFF_ROUTES
     | {routes.SETTINGS, routes.BOOKKEEPERS, routes.AUDIT, routes.ACCESS_REVIEW},
 }
+
+# Pages for people who are not signed in: a signed-in browser is sent to its landing page.
+SIGNED_OUT_ONLY = (routes.LOGIN, routes.INVITATION, routes.RESET_PASSWORD, routes.FORGOT_PASSWORD)
 
 LANDING: dict[Role, str] = {
     Role.SIGNED_OUT: routes.LOGIN,
@@ -357,7 +373,7 @@ def route_decision(
     if role is Role.SIGNED_OUT:
         return RouteDecision(False, login_url(reason=reason, next_path=raw_path))
     # A forced password change, or a second factor the policy requires: that page first.
-    if role in (Role.PASSWORD_CHANGE, Role.MUST_ENROL) or route in (routes.LOGIN, routes.HOME):
+    if role in (Role.PASSWORD_CHANGE, Role.MUST_ENROL) or route in (routes.HOME, *SIGNED_OUT_ONLY):
         return RouteDecision(False, LANDING[role])
     return RouteDecision(False)
 

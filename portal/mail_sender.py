@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from models import utcnow
-from portal.services import mail_queue
+from portal.services import links, mail_queue
 
 log = logging.getLogger("portal.mail_sender")
 
@@ -23,10 +23,12 @@ PASS_EVERY_SECONDS = 30.0
 
 
 def one_pass(now: datetime | None = None) -> int:
-    """Queue the morning's digests that are due, then send everything due. Returns the
+    """Queue the morning's digests that are due, turn forgot-password requests into reset
+    links (portal/services/links.py), then send everything due. Returns the
     number of mails sent."""
     now = now or utcnow()
     mail_queue.queue_digests(now=now)
+    links.process_reset_requests(now=now)
     return mail_queue.deliver_due(now=now)
 
 

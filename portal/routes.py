@@ -21,6 +21,10 @@ SETTINGS = "/settings"
 BOOKKEEPERS = "/admin/bookkeepers"
 AUDIT = "/audit"
 ACCESS_REVIEW = "/audit/access"
+# Signed-out pages reached from emailed links, and the request for one.
+INVITATION = "/invitation"
+RESET_PASSWORD = "/reset-password"  # noqa: S105 (a route)
+FORGOT_PASSWORD = "/forgot-password"  # noqa: S105 (a route)
 NOT_FOUND = "/404"
 
 # HTTP routes served beside the Reflex app (not pages).
@@ -60,6 +64,9 @@ def access_review_export(**filters: object) -> str:
 # Every page route, for matching a URL path without asking Reflex (the HTTP guard, "next").
 PAGE_ROUTES = (
     LOGIN,
+    INVITATION,
+    RESET_PASSWORD,
+    FORGOT_PASSWORD,
     CHANGE_PASSWORD,
     ACCOUNT,
     SECURITY,

@@ -1,5 +1,9 @@
-"""Managing logins, shared by the staff settings page and the bookkeepers page: create with
-a typed or generated temporary password (shown once), deactivate, reactivate, reset."""
+"""Managing logins, shared by the staff settings page and the bookkeepers page: invite by
+email, resend or revoke an invitation, deactivate, reactivate, and email a reset link.
+
+Nobody on these pages ever types or sees a password: the person chooses their own from the
+emailed link (portal/services/links.py).
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,8 @@ from state.page import PageMixin, clear_form
 
 
 class LoginAdminMixin(PageMixin, mixin=True):
-    # A generated password, shown once right after it was made, then forgotten. A repeat of
-    # the same submission changes nothing here, so the password stays on screen.
-    shown_password: str = ""
-    shown_for: str = ""
     # The roles this page creates logins for.
     login_roles: ClassVar[tuple[str, ...]] = ()
-
-    def _show_password(self, created: team.NewLogin, done: str) -> None:
-        self.notice = done
-        self.shown_password = created.generated_password
-        self.shown_for = created.email
 
     @rx.event
     async def create_login(self, form: dict):
@@ -37,12 +32,14 @@ class LoginAdminMixin(PageMixin, mixin=True):
             name=form.get("name"),
             email=form.get("email"),
             role=role,
-            password=form.get("password"),
         )
         if done is None:
             return None
         if not done.repeat:
-            self._show_password(done.result, f"Login created for {done.result.email}.")
+            self.notice = (
+                f"Invitation sent to {done.result.email}. The link works once, until "
+                f"{done.result.link_expires}; they choose their own password there."
+            )
         return clear_form(form)
 
     @rx.event
@@ -62,10 +59,11 @@ class LoginAdminMixin(PageMixin, mixin=True):
             return
         done = await self._act_async(team.reset_password, token=token, user_id=uid)
         if done is not None and not done.repeat:
-            self._show_password(
-                done.result,
-                f"Password reset for {done.result.email}: their sessions ended, and they must "
-                "choose a new password at next sign-in.",
+            self.notice = (
+                f"Reset link sent to {done.result.email}. It works once, until "
+                f"{done.result.link_expires}. Any sign-in lockout is lifted now; their password "
+                "and sessions stay as they are until they use the link, which then signs them "
+                "out everywhere."
             )
 
     @rx.event
@@ -82,6 +80,23 @@ class LoginAdminMixin(PageMixin, mixin=True):
             )
 
     @rx.event
-    def dismiss_password(self):
-        self.shown_password = ""
-        self.shown_for = ""
+    async def resend_invitation(self, token: str, user_id: int):
+        if (uid := self._id(user_id)) is None:
+            return
+        done = await self._act_async(team.resend_invitation, token=token, user_id=uid)
+        if done is not None and not done.repeat:
+            self.notice = (
+                f"A new invitation was sent to {done.result.email}; earlier links no longer "
+                f"work. The new one works once, until {done.result.link_expires}."
+            )
+
+    @rx.event
+    def revoke_invitation(self, token: str, user_id: int):
+        if (uid := self._id(user_id)) is not None:
+            self._act(
+                team.revoke_invitation,
+                token=token,
+                user_id=uid,
+                success="Invitation revoked: its link no longer works. The login stays "
+                "“Invited” until you resend the invitation or deactivate it.",
+            )

@@ -169,3 +169,19 @@ def open_session(session: Session, user: User, *, now=None) -> str:
     session.commit()
     assert token
     return token
+
+
+def enrol_totp(session: Session, user: User) -> tuple[str, tuple[str, ...]]:
+    """Set up an authenticator app for real; returns its secret and the recovery codes."""
+    import pyotp
+
+    from portal.services import second_factor
+
+    actor = actor_for(user, make_login(session, user))
+    shown = second_factor.start_enrolment(session=session, actor=actor)
+    secret = shown.manual_key.replace(" ", "")
+    codes = second_factor.confirm_enrolment(
+        session=session, actor=actor, code=pyotp.TOTP(secret).now()
+    )
+    session.commit()
+    return secret, codes

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
-from models import User
+from models import QueuedMail, User
 from portal.services import sessions, signin, team
 from portal.services.errors import Invalid, Refused
 from tests.factories import PASSWORD, open_session
@@ -22,22 +23,20 @@ def test_the_list_shows_status_last_sign_in_and_open_steps(session, world):
     )
 
 
-def test_reset_ends_sessions_forces_a_new_password_and_lifts_the_throttle(session, world):
+def test_reset_emails_a_link_lifts_the_throttle_and_changes_nothing_else_yet(session, world):
     token = open_session(session, world.bk1)
     created = team.reset_password(
         session=session, actor=world.actor(session, world.admin), user_id=world.bk1.id
     )
     session.commit()
-    assert sessions.resolve(session=session, token=token).actor is None
     user = session.get(User, world.bk1.id)
-    assert user.must_change_password and user.throttle_reset_at is not None
-    again = signin.sign_in(
-        session=session, email=world.bk1.email, password=created.generated_password, ip="::1"
-    )
-    assert again.ok and again.must_change_password
-    assert not signin.sign_in(
-        session=session, email=world.bk1.email, password=PASSWORD, ip="::1"
-    ).ok
+    assert user.throttle_reset_at is not None and not user.must_change_password
+    assert created.email == world.bk1.email and created.link_expires
+    # The password and the sessions stay until the person uses the emailed link.
+    assert sessions.resolve(session=session, token=token).actor is not None
+    assert signin.sign_in(session=session, email=world.bk1.email, password=PASSWORD, ip="::1").ok
+    [mail] = session.exec(select(QueuedMail).where(QueuedMail.user_id == world.bk1.id)).all()
+    assert mail.kind == "reset" and mail.link_id is not None
 
 
 def test_deactivate_and_reactivate(session, world):

@@ -48,6 +48,13 @@ def test_bookkeepers_and_visitors_get_strictly_less_than_staff():
         "state.signin.SignInState.verify_code",
         "state.signin.SignInState.toggle_recovery",
         "state.signin.SignInState.start_again",
+        # The pages of emailed links, and asking for one: only ever for signed-out visitors.
+        "state.links.InvitationState.load",
+        "state.links.InvitationState.accept",
+        "state.links.ResetPasswordState.load",
+        "state.links.ResetPasswordState.set_new_password",
+        "state.links.ForgotPasswordState.load",
+        "state.links.ForgotPasswordState.request_link",
     }
     assert access.EVENTS[access.Role.STAFF] <= access.EVENTS[access.Role.ADMIN]
 

@@ -416,7 +416,6 @@ CASES = [
             name=typed("Kim Osei", weight=2),
             email=typed("kim@alpha.example", "new.person@alpha.example", weight=2),
             role=typed("staff", "bookkeeper", "admin", weight=3),
-            password=typed(*PASSWORDS, ""),
         ),
         actor="admin",
         examples=15,
@@ -424,7 +423,7 @@ CASES = [
     Case(
         "team.reset_password",
         team.reset_password,
-        lambda lab: kwargs(user_id=lab.world.bk2.id, password=typed(*PASSWORDS, "")),
+        lambda lab: kwargs(user_id=lab.world.bk2.id),
         actor="admin",
         examples=10,
     ),

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from models import AuditEvent, Client, Email, StepComment, TimeEntry
+from models import AccountLink, AuditEvent, Client, Email, StepComment, TimeEntry
 from portal import auth
 from portal.mail import MailResult
 from portal.services import audit, clients, emails, inputs, signin, steps, team
@@ -259,17 +259,20 @@ def test_spaces_inside_a_password_are_still_fine():
     assert auth.password_problem(" " * 12) is not None
 
 
-def test_an_admin_cannot_give_a_login_a_password_of_twelve_spaces(session, world):
+def test_a_password_of_twelve_spaces_is_refused_on_an_emailed_link(session, world):
+    from portal.services import links
+
     admin = world.actor(session, world.admin)
-    with pytest.raises(Invalid, match="only spaces or invisible characters"):
-        team.create_login(
-            session=session,
-            actor=admin,
-            name="Kim Osei",
-            email="kim@alpha.example",
-            role="bookkeeper",
-            password=" " * 12,
-        )
+    team.reset_password(session=session, actor=admin, user_id=world.bk1.id)
+    session.commit()
+    token = auth.new_secret()
+    link = session.exec(select(AccountLink).where(AccountLink.user_id == world.bk1.id)).one()
+    link.token_hash = auth.digest(token)
+    session.commit()
+    result = links.use_link(
+        session=session, kind="reset", token=token, password=" " * 12, confirm=" " * 12
+    )
+    assert not result.ok and "only spaces or invisible characters" in result.message
 
 
 def test_a_password_with_half_an_emoji_is_refused_not_crashed():

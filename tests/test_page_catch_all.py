@@ -21,6 +21,7 @@ import reflex as rx
 from portal import access, auth
 from portal.services import runner
 from state import calls, signin
+from state import links as link_pages
 from state.session import SessionState
 from tests.support.app_handlers import all_handlers
 from tests.support.handlers import page_state, run_handler
@@ -47,8 +48,6 @@ NO_SERVICE_CALL = {
     "state.access_review.AccessReviewState.choose_view",
     "state.audit.AuditState.filter_client",
     "state.audit.AuditState.filter_person",
-    "state.bookkeepers.BookkeepersState.dismiss_password",
-    "state.settings.SettingsState.dismiss_password",
     "state.client.ClientState.ask_delete",
     "state.client.ClientState.begin_upload",
     "state.client.ClientState.choose_upload_filing",
@@ -78,6 +77,8 @@ NO_SERVICE_CALL = {
     "state.signin.SignInState.verify_code",
     # Forgets the recovery codes shown once; loads and changes nothing.
     "state.security.SecurityState.dismiss_codes",
+    # Only clears the form's messages.
+    "state.links.ForgotPasswordState.load",
     "state.task.TaskState.cancel_edit_time",
     "state.task.TaskState.cancel_waiting",
     "state.task.TaskState.load",
@@ -134,6 +135,7 @@ def test_an_unexpected_failure_in_any_handler_is_a_clear_message_with_a_referenc
     monkeypatch.setattr(runner, "unit_of_work", broken_unit_of_work)
     monkeypatch.setattr(runner, "reading", broken_unit_of_work)
     monkeypatch.setattr(signin, "unit_of_work", broken_unit_of_work)
+    monkeypatch.setattr(link_pages, "unit_of_work", broken_unit_of_work)
     auth.set_acting(
         None
         if role is access.Role.SIGNED_OUT

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from models import Client, LoginSession, StepComment, TimeEntry, User
+from models import Client, LoginSession, QueuedMail, StepComment, TimeEntry, User
 from portal import auth
 from portal.services import filings, steps
 from state.bookkeepers import BookkeepersState
@@ -158,16 +158,19 @@ def test_a_sign_in_page_opens_one_session_whatever_token_its_repeat_carries(sess
     assert state.error == ""
 
 
-def test_a_double_click_on_add_bookkeeper_keeps_the_one_time_password(session, world):
+def test_a_double_click_on_add_bookkeeper_sends_one_invitation(session, world):
     as_user(session, world, world.admin)
     state = page_state(BookkeepersState)
     form = {"_token": "token-1", "name": "Kim Osei", "email": "kim@alpha.example"}
     run_handler(state, "create_login", form=form)
-    shown = state.shown_password
-    assert shown and state.shown_for == "kim@alpha.example"
+    said = state.notice
+    assert said.startswith("Invitation sent to kim@alpha.example. The link works once, until")
     run_handler(state, "create_login", form=form)
-    assert (state.shown_password, state.error) == (shown, "")
-    assert len(session.exec(select(User).where(User.email == "kim@alpha.example")).all()) == 1
+    assert (state.notice, state.error) == (said, "")
+    [kim] = session.exec(select(User).where(User.email == "kim@alpha.example")).all()
+    assert len(session.exec(select(QueuedMail).where(QueuedMail.user_id == kim.id)).all()) == 1
+    # The page has no password to hold or show.
+    assert "shown_password" not in type(state).__fields__
 
 
 def test_a_conflict_names_who_and_reloads_with_the_persons_entries_beside(session, world):

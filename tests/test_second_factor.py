@@ -17,7 +17,15 @@ from portal import access, auth, crypto
 from portal.services import second_factor, sessions, signin
 from portal.services.errors import Invalid, NotFound, Refused
 from portal.settings import get_settings
-from tests.factories import PASSWORD, actor_for, make_firm, make_login, make_user, open_session
+from tests.factories import (
+    PASSWORD,
+    actor_for,
+    enrol_totp,
+    make_firm,
+    make_login,
+    make_user,
+    open_session,
+)
 
 IP = "203.0.113.9"
 
@@ -27,18 +35,6 @@ def firm(session):
     firm = make_firm(session, "Alpha")
     session.commit()
     return firm
-
-
-def enrol(session, user) -> tuple[str, tuple[str, ...]]:
-    """Set up an authenticator app for real; returns its secret and the recovery codes."""
-    actor = actor_for(user, make_login(session, user))
-    shown = second_factor.start_enrolment(session=session, actor=actor)
-    secret = shown.manual_key.replace(" ", "")
-    codes = second_factor.confirm_enrolment(
-        session=session, actor=actor, code=pyotp.TOTP(secret).now()
-    )
-    session.commit()
-    return secret, codes
 
 
 def password_step(session, user, now):
@@ -147,7 +143,7 @@ def test_enrolment_switches_on_only_after_a_valid_code(session, firm):
 
 def test_the_code_that_confirmed_enrolment_cannot_also_sign_in(session, firm):
     user = make_user(session, firm)
-    secret, _ = enrol(session, user)
+    secret, _ = enrol_totp(session, user)
     now = utcnow()
     pending = password_step(session, user, now)
     result = code_step(session, pending, pyotp.TOTP(secret).at(now), now)
@@ -159,7 +155,7 @@ def test_the_code_that_confirmed_enrolment_cannot_also_sign_in(session, firm):
 
 def test_a_code_is_accepted_one_step_either_side_and_not_beyond(session, firm):
     user = make_user(session, firm)
-    secret, _ = enrol(session, user)
+    secret, _ = enrol_totp(session, user)
     totp = pyotp.TOTP(secret)
     now = utcnow() + timedelta(minutes=10)
     pending = password_step(session, user, now)
@@ -178,7 +174,7 @@ def test_a_code_is_accepted_one_step_either_side_and_not_beyond(session, firm):
 
 def test_a_replayed_code_is_refused_and_so_is_an_earlier_one(session, firm):
     user = make_user(session, firm)
-    secret, _ = enrol(session, user)
+    secret, _ = enrol_totp(session, user)
     totp = pyotp.TOTP(secret)
     now = utcnow() + timedelta(minutes=10)
     code = totp.at(now)
@@ -201,7 +197,7 @@ def test_one_code_sent_in_parallel_to_several_challenges_signs_in_once(session, 
     from portal.db import engine_for
 
     user = make_user(session, firm)
-    secret, codes = enrol(session, user)
+    secret, codes = enrol_totp(session, user)
     now = utcnow() + timedelta(minutes=10)
     pendings = [password_step(session, user, now) for _ in range(6)]
     code = pyotp.TOTP(secret).at(now)
@@ -221,7 +217,7 @@ def test_one_code_sent_in_parallel_to_several_challenges_signs_in_once(session, 
 
 def test_each_recovery_code_signs_in_once(session, firm):
     user = make_user(session, firm)
-    _, codes = enrol(session, user)
+    _, codes = enrol_totp(session, user)
     now = utcnow()
     typed = "  " + codes[0].upper().replace("-", " ") + " "  # as read off paper
     first = code_step(session, password_step(session, user, now), typed, now)
@@ -235,7 +231,7 @@ def test_each_recovery_code_signs_in_once(session, firm):
 
 def test_wrong_codes_are_throttled_per_account_with_their_own_counter(session, firm):
     user = make_user(session, firm)
-    secret, _ = enrol(session, user)
+    secret, _ = enrol_totp(session, user)
     now = utcnow() + timedelta(minutes=10)
     for _ in range(second_factor.FAILURE_LIMIT // 4 + 1):
         pending = password_step(session, user, now)
@@ -260,7 +256,7 @@ def test_wrong_codes_are_throttled_per_account_with_their_own_counter(session, f
 
 def test_a_challenge_dies_after_five_minutes_five_wrong_codes_or_one_use(session, firm):
     user = make_user(session, firm)
-    secret, _ = enrol(session, user)
+    secret, _ = enrol_totp(session, user)
     totp = pyotp.TOTP(secret)
     now = utcnow() + timedelta(minutes=10)
 
@@ -284,7 +280,7 @@ def test_a_challenge_dies_after_five_minutes_five_wrong_codes_or_one_use(session
 
 def test_a_login_deactivated_between_password_and_code_opens_nothing(session, firm):
     user = make_user(session, firm)
-    secret, _ = enrol(session, user)
+    secret, _ = enrol_totp(session, user)
     now = utcnow() + timedelta(minutes=10)
     pending = password_step(session, user, now)
     user.is_active = False
@@ -307,7 +303,7 @@ def test_without_a_factor_the_password_alone_still_signs_in(session, firm):
 
 def test_turning_off_and_new_recovery_codes_need_a_current_code(session, firm):
     user = make_user(session, firm)
-    secret, codes = enrol(session, user)
+    secret, codes = enrol_totp(session, user)
     actor = actor_for(user, make_login(session, user))
     wrong = second_factor.regenerate_recovery_codes(session=session, actor=actor, code="123456")
     assert not wrong.ok and wrong.message == second_factor.WRONG_CODE
@@ -329,7 +325,7 @@ def test_the_only_factor_cannot_be_turned_off_while_the_policy_requires_one(sess
     firm.mfa_staff = True
     session.add(firm)
     user = make_user(session, firm, "staff")
-    secret, _ = enrol(session, user)
+    secret, _ = enrol_totp(session, user)
     actor = actor_for(user, make_login(session, user))
     with pytest.raises(Invalid, match="requires a second factor"):
         second_factor.disable(
@@ -372,7 +368,7 @@ def test_the_policy_sends_a_person_without_a_factor_to_enrolment_through_resolve
     )
     session.commit()
     assert roles() == {"admin": "admin", "staff": "must_enrol", "bookkeeper": "must_enrol"}
-    enrol(session, staff)
+    enrol_totp(session, staff)
     assert roles()["staff"] == "staff"
     # A forced password change still comes first.
     bea.must_change_password = True
@@ -405,7 +401,7 @@ def test_only_admins_set_the_policy(session, firm):
 def test_an_admins_reset_removes_every_factor_ends_the_sessions_and_is_audited(session, firm):
     admin = make_user(session, firm, "admin")
     bea = make_user(session, firm, "bookkeeper")
-    enrol(session, bea)
+    enrol_totp(session, bea)
     token = open_session_with_code(session, bea)
     assert sessions.resolve(session=session, token=token).actor is not None
     admin_actor = actor_for(admin, make_login(session, admin))
@@ -500,7 +496,7 @@ def test_the_sign_in_challenge_stays_on_the_server(session, firm):
     from tests.support.handlers import page_state, run_handler
 
     user = make_user(session, firm)
-    enrol(session, user)
+    enrol_totp(session, user)
     auth.set_acting(None)
     state = page_state(SignInState)
     state.router_data = {"query": {}}
@@ -516,7 +512,7 @@ def test_the_frame_audit_catches_a_secret_sent_after_its_factor_was_switched_on(
     from tests.support.payload_audit import FrameLog, enrolled_secrets, secret_violations
 
     user = make_user(session, firm, email="audited@alpha.example")
-    secret, _ = enrol(session, user)
+    secret, _ = enrol_totp(session, user)
     settings = get_settings()
     found = enrolled_secrets(settings.database_url, settings.data_dir)
     assert [(s.email, s.secret) for s in found] == [(user.email, secret)]

@@ -91,7 +91,6 @@ def test_parallel_admins_cannot_overshoot_the_plan(session, db_url):
                     name=f"P{i}",
                     email=f"p{i}@race.example",
                     role="staff",
-                    password="a long enough password",
                 )
                 s.commit()
                 return True
@@ -105,18 +104,22 @@ def test_parallel_admins_cannot_overshoot_the_plan(session, db_url):
     assert team.plan(session=session, actor=actor).seats_used == 3
 
 
-def test_new_logins_must_change_the_password_and_a_generated_one_is_returned_once(
-    session, small_firm
-):
+def test_a_new_login_is_invited_and_nobody_knows_a_password_for_it(session, small_firm):
     _, admin = small_firm
     created = team.create_login(
         session=session, actor=admin, name="Books", email="Books@Small.example", role="bookkeeper"
     )
+    session.commit()
     user = session.get(User, created.user_id)
-    assert created.email == "books@small.example" and user.must_change_password
-    assert len(created.generated_password) >= 12
-    assert verify_password(created.generated_password, user.password_hash)
-    assert created.generated_password not in user.password_hash
+    assert created.email == "books@small.example"
+    assert user.invited_at is not None and user.activated_at is None
+    assert not user.must_change_password
+    assert not hasattr(created, "generated_password")
+    # No password the admin could have typed or seen opens it.
+    for guess in ("", PASSWORD, "books@small.example", created.link_expires):
+        assert not verify_password(guess, user.password_hash)
+    [row] = [b for b in team.list_bookkeepers(session=session, actor=admin) if b.id == user.id]
+    assert row.status == "invited" and row.status_label.startswith("Invited · link valid until")
 
 
 @pytest.mark.parametrize(
@@ -125,8 +128,6 @@ def test_new_logins_must_change_the_password_and_a_generated_one_is_returned_onc
         ({"name": "", "email": "x@small.example"}, "Name cannot be empty"),
         ({"name": "X", "email": "nope"}, "valid email"),
         ({"name": "X", "email": "boss@small.example"}, "already has a login"),
-        ({"name": "X", "email": "x@small.example", "password": "short"}, "at least 12"),
-        ({"name": "X", "email": "x@small.example", "password": "é" * 40}, "72 bytes"),
         ({"name": "X", "email": "x@small.example", "role": "owner"}, "Choose a role"),
     ],
 )

@@ -45,7 +45,7 @@ from models import (
 from portal.auth import Actor
 from portal.db import after_commit, reading, reads_only, unit_of_work
 from portal.mail import Mailer, MailError, get_mailer
-from portal.services import audit, display, firm_time, scope
+from portal.services import audit, display, firm_time, links, scope
 from portal.services.errors import Invalid, NotFound
 from portal.services.mail_content import DIGEST_DAYS, DIGEST_HOUR, compose
 
@@ -61,6 +61,9 @@ RETRY_DELAYS = (
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # A claim older than this belongs to a sender that died mid-send: the row is claimed again.
 LEASE = timedelta(minutes=10)
+
+# Mails that carry an invitation or reset link (portal/services/links.py).
+LINK_KINDS = frozenset({MailKind.INVITE.value, MailKind.RESET.value})
 
 _WAKE = threading.Event()
 
@@ -230,7 +233,12 @@ def deliver(mail_id: int, *, now: datetime | None = None, mailer: Mailer | None 
         with reading() as session:
             mail = session.get(QueuedMail, mail_id)
             attempts = mail.attempts
-            message, reason = compose(session, mail, now=now)
+            carries_link = mail.kind in LINK_KINDS
+            if not carries_link:
+                message, reason = compose(session, mail, now=now)
+        if carries_link:
+            # Its token is made now and only its hash kept: it exists only in this mail.
+            message, reason = links.issue_token(mail_id, now=now)
     except Exception:
         # A bug or an outage while composing is a failed try like any other, retried later,
         # never a row left claimed until its lease runs out.
@@ -259,6 +267,8 @@ def deliver(mail_id: int, *, now: datetime | None = None, mailer: Mailer | None 
         message_id=result.message_id[:300],
         last_error=refused[:500],
     )
+    if carries_link:
+        links.record_sent(mail_id, outbox=result.status == "outbox")
     return True
 
 
@@ -304,7 +314,12 @@ def _failed(mail_id: int, attempts: int, error: str, now: datetime) -> None:
 
 # --- what admins see -------------------------------------------------------------------------
 
-KIND_LABELS = {MailKind.ASSIGNMENT.value: "Task assigned", MailKind.DIGEST.value: "Morning digest"}
+KIND_LABELS = {
+    MailKind.ASSIGNMENT.value: "Task assigned",
+    MailKind.DIGEST.value: "Morning digest",
+    MailKind.INVITE.value: "Invitation",
+    MailKind.RESET.value: "Password reset link",
+}
 STATUS_LABELS = {
     MailStatus.PENDING.value: "Waiting",
     MailStatus.SENDING.value: "Sending",

@@ -15,27 +15,31 @@ from sqlmodel import Session, select
 from models import (
     ACTIVE_FILING_STATUSES,
     SEAT_ROLES,
+    AccountLink,
     Filing,
     Firm,
+    LinkKind,
     Step,
     StepStatus,
     User,
     UserRole,
     utcnow,
 )
-from portal.auth import Actor, PersonWords, generate_password, hash_password, password_problem
+from portal.auth import Actor, dummy_hash
 from portal.db import reads_only, serialize_on
 from portal.services import (
     access_changes,
     audit,
     display,
     inputs,
+    links,
     live,
     scope,
     sessions,
     versioned,
 )
 from portal.services.errors import Conflict, Invalid, NotFound
+from portal.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ class PersonRow:
     role: str = ""
     role_label: str = ""
     is_active: bool = True
+    # "invited" (has not accepted yet), "active" or "deactivated", and the words for it.
+    status: str = "active"
+    status_label: str = "Active"
     last_sign_in: str = ""
     is_me: bool = False
 
@@ -56,6 +63,8 @@ class BookkeeperRow:
     name: str = ""
     email: str = ""
     is_active: bool = True
+    status: str = "active"
+    status_label: str = "Active"
     last_sign_in: str = ""
     open_steps: int = 0
 
@@ -67,17 +76,63 @@ class PlanView:
     seats_used: int = 0
     filing_steps_enabled: bool = False
     portal_enabled: bool = False
+    # Where invitations and reset links go: a mail server, or the outbox folder on the server.
+    mail_note: str = ""
 
 
 @dataclass(frozen=True)
 class NewLogin:
     user_id: int
     email: str
-    # Shown once, when the admin asked for a generated password; never stored in the clear.
-    generated_password: str = ""
+    # Until when the emailed link works, in the firm's words.
+    link_expires: str = ""
 
 
-def _row(user: User, actor: Actor) -> PersonRow:
+def invited(user: User) -> bool:
+    """Invited and not yet accepted: the login has no password anyone knows."""
+    return user.invited_at is not None and user.activated_at is None
+
+
+def _status(user: User, invitation: AccountLink | None, now) -> tuple[str, str]:
+    if not user.is_active:
+        return "deactivated", "Deactivated"
+    if not invited(user):
+        return "active", "Active"
+    if invitation is None or invitation.revoked_at is not None:
+        return "invited", "Invited · no valid link (revoked): resend to invite again"
+    if invitation.expires_at <= now:
+        return "invited", "Invited · link expired: resend to invite again"
+    return "invited", f"Invited · link valid until {display.moment(invitation.expires_at)}"
+
+
+def _invitations(session: Session, users: list[User]) -> dict[int, AccountLink]:
+    """The newest invitation of each invited login in the list."""
+    ids = [u.id for u in users if invited(u)]
+    if not ids:
+        return {}
+    newest = (
+        select(func.max(AccountLink.id))
+        .where(AccountLink.user_id.in_(ids), AccountLink.kind == LinkKind.INVITE.value)
+        .group_by(AccountLink.user_id)
+    )
+    rows = session.exec(select(AccountLink).where(AccountLink.id.in_(newest))).all()
+    return {link.user_id: link for link in rows}
+
+
+def mail_note() -> str:
+    """Where the portal's mail goes, for the admin who just sent an invitation."""
+    settings = get_settings()
+    if settings.smtp_host:
+        return f"Emails go out through the mail server {settings.smtp_host}:{settings.smtp_port}."
+    return (
+        "No mail server is set up (PORTAL_SMTP_HOST), so emails are written as .eml files to "
+        f"the outbox folder on the server, {settings.outbox_dir}: open the newest file there "
+        "and pass the email on to the person, or set up a mail server."
+    )
+
+
+def _row(user: User, actor: Actor, invitation: AccountLink | None, now) -> PersonRow:
+    status, label = _status(user, invitation, now)
     return PersonRow(
         id=user.id,
         name=user.name,
@@ -85,6 +140,8 @@ def _row(user: User, actor: Actor) -> PersonRow:
         role=user.role,
         role_label=display.ROLE_LABELS.get(user.role, user.role),
         is_active=user.is_active,
+        status=status,
+        status_label=label,
         last_sign_in=display.moment(user.last_sign_in_at) or "Never",
         is_me=user.id == actor.user_id,
     )
@@ -99,7 +156,9 @@ def list_staff(*, session: Session, actor: Actor) -> list[PersonRow]:
         .where(User.firm_id == actor.firm_id, User.role.in_(scope.STAFF_ROLES))
         .order_by(User.is_active.desc(), User.name)
     ).all()
-    return [_row(u, actor) for u in users]
+    invitations = _invitations(session, users)
+    now = utcnow()
+    return [_row(u, actor, invitations.get(u.id), now) for u in users]
 
 
 @reads_only
@@ -123,17 +182,24 @@ def list_bookkeepers(*, session: Session, actor: Actor) -> list[BookkeeperRow]:
         .where(User.firm_id == actor.firm_id, User.role == UserRole.BOOKKEEPER.value)
         .order_by(User.is_active.desc(), User.name)
     ).all()
-    return [
-        BookkeeperRow(
-            id=user.id,
-            name=user.name,
-            email=user.email,
-            is_active=user.is_active,
-            last_sign_in=display.moment(user.last_sign_in_at) or "Never",
-            open_steps=n,
+    invitations = _invitations(session, [user for user, _ in rows])
+    now = utcnow()
+    out = []
+    for user, n in rows:
+        status, label = _status(user, invitations.get(user.id), now)
+        out.append(
+            BookkeeperRow(
+                id=user.id,
+                name=user.name,
+                email=user.email,
+                is_active=user.is_active,
+                status=status,
+                status_label=label,
+                last_sign_in=display.moment(user.last_sign_in_at) or "Never",
+                open_steps=n,
+            )
         )
-        for user, n in rows
-    ]
+    return out
 
 
 def seats_used(session: Session, firm_id: int) -> int:
@@ -156,6 +222,7 @@ def plan(*, session: Session, actor: Actor) -> PlanView:
         seats_used=seats_used(session, firm.id),
         filing_steps_enabled=firm.filing_steps_enabled,
         portal_enabled=firm.portal_enabled,
+        mail_note=mail_note(),
     )
 
 
@@ -252,21 +319,16 @@ def create_login(
     name: object,
     email: object,
     role: str,
-    password: object = "",
 ) -> NewLogin:
-    """A new login with a temporary password (typed, or generated and shown once) that must
-    be changed at first sign-in. Staff and admins take a seat; bookkeepers never do."""
+    """A new login, invited by email: the person chooses their own password from a link that
+    works once, for 72 hours. Until then the login is "Invited" and its password hash is
+    that of a random secret nobody keeps, so no password opens it. Staff and admins take a
+    seat from the invitation on (an invited colleague is expected); bookkeepers never do."""
     scope.require_admin(actor)
     if role not in (UserRole.ADMIN, UserRole.STAFF, UserRole.BOOKKEEPER):
         raise Invalid("Choose a role from the list.")
     clean_name = inputs.line(name, label="Name", max_length=200, required=True)
     address = inputs.email(email)
-    person = PersonWords(name=clean_name, email=address, firm_name=_firm_name(session, actor))
-    typed = str(password or "")
-    generated = "" if typed else generate_password(person)
-    problem = password_problem(typed or generated, person=person)
-    if problem:
-        raise Invalid(problem)
     if session.exec(select(User.id).where(User.email == address)).first() is not None:
         raise Invalid("That email address already has a login.")
     firm = _lock_firm(session, actor.firm_id)
@@ -274,30 +336,78 @@ def create_login(
         _check_seat(session, firm)
     elif not sessions.portal_open_for(firm):
         raise Invalid("Turn on the Bookkeeper Portal in Settings before adding bookkeepers.")
+    now = utcnow()
     user = User(
         firm_id=firm.id,
         email=address,
         name=clean_name,
         role=role,
-        password_hash=hash_password(typed or generated),
-        must_change_password=True,
+        # A bcrypt hash of random bytes nobody kept: no password opens an invited login, and
+        # trying one costs what it costs on any login (no way to tell invited ones apart).
+        password_hash=dummy_hash(),
+        must_change_password=False,
+        invited_at=now,
     )
     session.add(user)
     session.flush()
+    link = links.open_link(
+        session, user=user, kind=LinkKind.INVITE, created_by_id=actor.user_id, now=now
+    )
     audit.record(
         session=session,
         actor=actor,
         action="login_created",
         target_type="user",
         target_id=user.id,
-        detail=f"{role} {address}",
+        detail=f"{role} {address}, invited by email",
     )
-    return NewLogin(user_id=user.id, email=address, generated_password=generated)
+    return NewLogin(user_id=user.id, email=address, link_expires=display.moment(link.expires_at))
 
 
-def _firm_name(session: Session, actor: Actor) -> str:
-    firm = session.get(Firm, actor.firm_id)
-    return firm.name if firm else ""
+def resend_invitation(*, session: Session, actor: Actor, user_id: int) -> NewLogin:
+    """A fresh invitation link for a login that has not accepted yet; every earlier link of
+    theirs stops working."""
+    scope.require_admin(actor)
+    user = _member(session, actor, user_id)
+    if not invited(user):
+        raise Invalid(f"{user.name} has already accepted their invitation.")
+    if not user.is_active:
+        raise Invalid(f"{user.name}'s login is deactivated. Reactivate it first.")
+    link = links.open_link(
+        session, user=user, kind=LinkKind.INVITE, created_by_id=actor.user_id, now=utcnow()
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action="invitation_resent",
+        target_type="user",
+        target_id=user.id,
+        detail=user.email,
+    )
+    return NewLogin(user_id=user.id, email=user.email, link_expires=display.moment(link.expires_at))
+
+
+def revoke_invitation(*, session: Session, actor: Actor, user_id: int) -> None:
+    """End a pending invitation: its link stops working at once. The login stays in the list
+    as "Invited" with no valid link (and keeps its seat, if it takes one) until the admin
+    resends the invitation or deactivates the login."""
+    scope.require_admin(actor)
+    user = _member(session, actor, user_id)
+    if not invited(user):
+        raise Invalid(f"{user.name} has already accepted their invitation.")
+    ended = links.revoke_open(
+        session, user_id=user.id, kinds=(LinkKind.INVITE.value,), now=utcnow()
+    )
+    if not ended:
+        raise Invalid(f"{user.name} has no invitation that still works. Resend one if needed.")
+    audit.record(
+        session=session,
+        actor=actor,
+        action="invitation_revoked",
+        target_type="user",
+        target_id=user.id,
+        detail=user.email,
+    )
 
 
 def _member(session: Session, actor: Actor, user_id: int) -> User:
@@ -343,6 +453,13 @@ def set_active(*, session: Session, actor: Actor, user_id: int, active: bool) ->
         session.add(user)
     if not active:
         sessions.end_all_for_user(session=session, user_id=user.id, reason="deactivated")
+        # Any invitation or reset link of theirs stops working with the login.
+        links.revoke_open(
+            session,
+            user_id=user.id,
+            kinds=(LinkKind.INVITE.value, LinkKind.RESET.value),
+            now=utcnow(),
+        )
     audit.record(
         session=session,
         actor=actor,
@@ -353,32 +470,38 @@ def set_active(*, session: Session, actor: Actor, user_id: int, active: bool) ->
     )
 
 
-def reset_password(
-    *, session: Session, actor: Actor, user_id: int, password: object = ""
-) -> NewLogin:
-    """End every session, set a temporary password that must be changed at next sign-in,
-    and lift any sign-in throttle on the account."""
+def reset_password(*, session: Session, actor: Actor, user_id: int) -> NewLogin:
+    """Email the person a link to choose a new password (it works once, for 30 minutes), and
+    lift any sign-in throttle on the account now. Their password and sessions stay as they
+    are until the link is used: then every session of theirs ends. Nobody but the person
+    ever sees a password."""
     scope.require_admin(actor)
     user = _member(session, actor, user_id)
-    person = PersonWords(name=user.name, email=user.email, firm_name=_firm_name(session, actor))
-    typed = str(password or "")
-    generated = "" if typed else generate_password(person)
-    problem = password_problem(typed or generated, person=person)
-    if problem:
-        raise Invalid(problem)
+    if not user.is_active:
+        raise Invalid(f"{user.name}'s login is deactivated. Reactivate it first.")
+    if invited(user):
+        raise Invalid(
+            f"{user.name} has not accepted their invitation yet: resend the invitation instead."
+        )
+    if user.role == UserRole.BOOKKEEPER and not sessions.portal_open_for(
+        session.get(Firm, actor.firm_id)
+    ):
+        raise Invalid(
+            "Turn on the Bookkeeper Portal in Settings first: bookkeepers cannot sign in."
+        )
     now = utcnow()
-    user.password_hash = hash_password(typed or generated)
-    user.must_change_password = True
+    link = links.open_link(
+        session, user=user, kind=LinkKind.RESET, created_by_id=actor.user_id, now=now
+    )
     user.throttle_reset_at = now
     user.version += 1
     session.add(user)
-    sessions.end_all_for_user(session=session, user_id=user.id, reason="password reset", now=now)
     audit.record(
         session=session,
         actor=actor,
         action="password_reset",
         target_type="user",
         target_id=user.id,
-        detail=user.email,
+        detail=f"reset link emailed to {user.email}",
     )
-    return NewLogin(user_id=user.id, email=user.email, generated_password=generated)
+    return NewLogin(user_id=user.id, email=user.email, link_expires=display.moment(link.expires_at))

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from portal.demo import ADMIN_PASSWORD
 from tests.browser.conftest import sign_in
+from tests.browser.test_invitations import accept_invitation
 
 pytestmark = pytest.mark.browser
 
@@ -25,21 +26,16 @@ def test_bookkeeper_login_lifecycle(open_context, live_app):
     admin.get_by_label("Name", exact=True).fill("Nora New")
     admin.get_by_label("Email", exact=True).fill("nora@demo-practice.example")
     admin.get_by_role("button", name="Add bookkeeper").click()
-    expect(admin.get_by_text("It is shown only once")).to_be_visible()
-    temporary = admin.locator("code").inner_text().strip()
-    assert len(temporary) >= 12
-    admin.get_by_role("button", name="I have noted it").click()
+    # An invitation goes out; the admin never sees a password.
+    expect(admin.get_by_role("status").first).to_contain_text(
+        "Invitation sent to nora@demo-practice.example."
+    )
     expect(admin.locator("code")).to_have_count(0)
     expect(admin.get_by_role("cell", name="nora@demo-practice.example")).to_be_visible()
 
-    nora = newcomer_ctx.new_page()
-    sign_in(nora, "nora@demo-practice.example", temporary)
-    expect(nora).to_have_url(re.compile(r"/account/password"))
-    nora.get_by_label("Current password").fill(temporary)
-    nora.get_by_label("New password", exact=True).fill("she chooses this one")
-    nora.get_by_label("Repeat the new password").fill("she chooses this one")
-    nora.get_by_role("button", name="Change password").click()
-    expect(nora.get_by_role("heading", name="My tasks")).to_be_visible()
+    nora, _ = accept_invitation(
+        lambda: newcomer_ctx, live_app, "nora@demo-practice.example", "Olivia Grant"
+    )
     expect(nora.get_by_text("Nothing is assigned to you on an active filing")).to_be_visible()
 
     admin.reload()
@@ -52,8 +48,7 @@ def test_bookkeeper_login_lifecycle(open_context, live_app):
     admin.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     expect(admin.get_by_role("heading", name="Audit log")).to_be_visible()
     admin.get_by_label("Person").select_option(label="Nora New (Bookkeeper)")
-    expect(admin.get_by_role("cell", name="password changed")).to_be_visible()
-    expect(admin.get_by_role("cell", name="sign in").first).to_be_visible()
+    expect(admin.get_by_role("cell", name="invitation accepted").first).to_be_visible()
     expect(admin.get_by_role("cell", name="Sam Staff")).to_have_count(0)
 
 

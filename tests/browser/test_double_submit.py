@@ -19,6 +19,7 @@ another control under the pointer. The last test makes that happen on purpose.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from datetime import date, datetime
 
@@ -27,6 +28,7 @@ from playwright.sync_api import Locator, Page, expect
 from sqlmodel import Session, select
 
 from models import (
+    AccountLink,
     AuditEvent,
     ChecklistItem,
     Client,
@@ -42,7 +44,7 @@ from models import (
     User,
     utcnow,
 )
-from portal.auth import verify_password
+from portal.auth import digest, verify_password
 from portal.db import engine_for
 from portal.demo import ADMIN_PASSWORD, STAFF_PASSWORD
 from tests.factories import PASSWORD, make_client, make_filing, make_step, make_user
@@ -211,31 +213,56 @@ def mark_waiting(page: Page, live_app, step: Locator, title, step_id, reason) ->
     assert (saved.status, saved.waiting_reason) == ("waiting_on_client", reason)
 
 
-def add_login(page: Page, live_app, name: str, email: str, button: str) -> str:
-    """Add a login with a generated password: one login, and the password it was given is
-    the one on screen."""
+def add_login(page: Page, live_app, name: str, email: str, button: str) -> None:
+    """Add a login by invitation: one login, one invitation on its way, and no password on
+    screen anywhere."""
     form = page.get_by_role("form", name=re.compile("^Add a (staff|bookkeeper) login$"))
     form.get_by_label("Name", exact=True).fill(name)
     form.get_by_label("Email", exact=True).fill(email)
     form.get_by_role("button", name=button).dblclick()
-    succeeded(page, f"Login created for {email}.")
+    succeeded(page, re.compile(f"^Invitation sent to {re.escape(email)}\\."))
     expect(form.get_by_label("Name", exact=True)).to_have_value("")
-    return shown_password(page, live_app, email)
+    expect(page.locator("code")).to_have_count(0)
+    [user] = rows(live_app, User, User.email == email)
+    assert len(links_of(live_app, user.id, "invite")) == 1
 
 
-def reset_password(page: Page, live_app, name: str, email: str) -> str:
-    page.get_by_role("button", name=f"Reset the password of {name}").dblclick()
-    succeeded(page, re.compile(f"^Password reset for {re.escape(email)}"))
-    return shown_password(page, live_app, email)
+def links_of(live_app, user_id: int, kind: str) -> list[AccountLink]:
+    return rows(live_app, AccountLink, AccountLink.user_id == user_id, AccountLink.kind == kind)
 
 
-def shown_password(page: Page, live_app, email: str) -> str:
-    expect(page.get_by_text(f"Temporary password for {email}")).to_be_visible()
-    password = page.locator("code").inner_text().strip()
-    users = rows(live_app, User, User.email == email)
-    assert len(users) == 1
-    assert verify_password(password, users[0].password_hash), "the password shown is not theirs"
-    return password
+def resend_invitation(page: Page, live_app, name: str, email: str) -> None:
+    user = user_by_email(live_app, email)
+    before = len(links_of(live_app, user.id, "invite"))
+    page.get_by_role("button", name=f"Resend the invitation of {name}").dblclick()
+    succeeded(page, re.compile(f"^A new invitation was sent to {re.escape(email)}"))
+    assert len(links_of(live_app, user.id, "invite")) == before + 1
+
+
+def reset_password(page: Page, live_app, name: str, email: str) -> None:
+    user = user_by_email(live_app, email)
+    page.get_by_role("button", name=f"Email a password-reset link to {name}").dblclick()
+    succeeded(page, re.compile(f"^Reset link sent to {re.escape(email)}"))
+    assert len(links_of(live_app, user.id, "reset")) == 1
+
+
+def open_link(live_app, email: str, path: str, timeout: float = 15.0) -> str:
+    """The emailed link of `email` that still works (older ones were replaced or revoked)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        user = user_by_email(live_app, email)
+        live = {
+            link.token_hash
+            for link in links_of(live_app, user.id, "invite" if "invit" in path else "reset")
+            if link.used_at is None and link.revoked_at is None
+        }
+        for message in live_app.mail.messages():
+            text = message.get_body(("plain",)).get_content()
+            for token in re.findall(rf"{re.escape(path)}\?token=([A-Za-z0-9_-]{{43}})", text):
+                if digest(token) in live:
+                    return f"{path}?token={token}"
+        time.sleep(0.2)
+    raise AssertionError(f"no working {path} link was emailed to {email}")
 
 
 def toggle_active(page: Page, live_app, name: str, email: str) -> None:
@@ -530,8 +557,9 @@ def test_double_click_every_button_of_the_filing_page(page, live_app, login, pas
 
 
 def test_admin_double_click_every_login_button(open_context, live_app):
-    """Save modules; add a staff login and a bookkeeper login, reset their passwords,
-    deactivate and reactivate them; the new bookkeeper signs in and changes password."""
+    """Save modules; invite a staff login and a bookkeeper login, resend their invitations,
+    deactivate and reactivate them; the new bookkeeper accepts from the email, and the admin
+    sends them a reset link: each double-click is one action."""
     tag = fresh()
     admin = open_context().new_page()
     since = sign_in_by_double_click(admin, live_app, ADMIN, ADMIN_PASSWORD, "/")
@@ -549,40 +577,41 @@ def test_admin_double_click_every_login_button(open_context, live_app):
         admin.get_by_role("button", name="Save modules").dblclick()
         succeeded(admin, "Modules saved.")
 
-        # A staff login: one login, and its password stays on screen.
+        # A staff login: one login, one invitation, then one more on resend.
         add_login(admin, live_app, staff_name, staff_email, "Add login")
-        reset_password(admin, live_app, staff_name, staff_email)
+        resend_invitation(admin, live_app, staff_name, staff_email)
         toggle_active(admin, live_app, staff_name, staff_email)
         # Deactivated again, so the staff seat it took is free for the tests that count them.
         admin.get_by_role("button", name=f"Deactivate {staff_name}", exact=True).dblclick()
         succeeded(admin, "Login deactivated; sessions ended.")
 
-        # A bookkeeper login, the same way.
+        # A bookkeeper login, the same way. Deactivation ended the first link: resend.
         bk_name, bk_email = f"Bookkeeper {tag}", f"dbl-new-bk-{tag}@demo-practice.example"
         admin.get_by_role("navigation", name="Main").get_by_role("link", name="Bookkeepers").click()
         expect(admin.get_by_role("heading", name="Bookkeepers", level=1)).to_be_visible()
         add_login(admin, live_app, bk_name, bk_email, "Add bookkeeper")
         toggle_active(admin, live_app, bk_name, bk_email)
-        temporary = reset_password(admin, live_app, bk_name, bk_email)
+        resend_invitation(admin, live_app, bk_name, bk_email)
 
-        # The newcomer signs in with it and chooses a password, double-clicking both.
+        # The newcomer follows the emailed link and chooses a password, double-clicking.
         newcomer = open_context().new_page()
-        sign_in_by_double_click(newcomer, live_app, bk_email, temporary, "/account/password/?")
-        form = newcomer.get_by_role("form", name="Change password")
-        form.get_by_label("Current password").fill(temporary)
+        newcomer.goto(open_link(live_app, bk_email, "/invitation"))
+        form = newcomer.get_by_role("form", name="Set password and sign in")
         # Not the tag: it is in the login's email and name, which a password cannot contain.
         form.get_by_label("New password", exact=True).fill(CHOSEN)
         form.get_by_label("Repeat the new password").fill(CHOSEN)
-        form.get_by_role("button", name="Change password").dblclick()
+        form.get_by_role("button", name="Set password and sign in").dblclick()
         expect(newcomer.get_by_role("heading", name="My tasks", level=1)).to_be_visible()
         no_error(newcomer)
         user = user_by_email(live_app, bk_email)
         assert verify_password(CHOSEN, user.password_hash)
-        assert not user.must_change_password
+        assert user.activated_at is not None
+
+        # And the admin emails them a reset link: one link.
+        admin.reload()
+        reset_password(admin, live_app, bk_name, bk_email)
 
         # A later event of each tab has run, so a stray second submission would have too.
-        admin.get_by_role("button", name="I have noted it").click()
-        expect(admin.locator("code")).to_have_count(0)
         newcomer.get_by_label("Sort by").select_option("client")
         expect(newcomer.get_by_role("heading", name="My tasks", level=1)).to_be_visible()
         no_error(newcomer)
@@ -590,16 +619,22 @@ def test_admin_double_click_every_login_button(open_context, live_app):
         expected = {
             "modules_changed": (None, 0),
             "login_created": (staff.id, 1),
-            "password_reset": (staff.id, 1),
+            "invitation_resent": (staff.id, 1),
             "login_deactivated": (staff.id, 2),
             "login_reactivated": (staff.id, 1),
         }
         for action, (target, times) in expected.items():
             match = {"target_id": target} if target else {}
             assert audited(live_app, action, since, **match) == times, action
-        for action in ("login_created", "password_reset", "login_deactivated", "login_reactivated"):
+        for action in (
+            "login_created",
+            "invitation_resent",
+            "password_reset",
+            "login_deactivated",
+            "login_reactivated",
+        ):
             assert audited(live_app, action, since, target_id=bookkeeper.id) == 1, action
-        assert audited(live_app, "password_changed", since, actor_id=bookkeeper.id) == 1
+        assert audited(live_app, "invitation_accepted", since, actor_id=bookkeeper.id) == 1
         assert len(sessions_since(live_app, ADMIN, since)) == 1
         assert len(sessions_since(live_app, bk_email, since)) == 1
     finally:

@@ -108,7 +108,7 @@ def test_the_seat_limit_message(page):
         page.get_by_role("button", name="Add login").click()
         if n < 3:
             expect(page.get_by_role("status").first).to_contain_text(
-                f"Login created for new{n}@demo-practice.example"
+                f"Invitation sent to new{n}@demo-practice.example"
             )
     expect(page.get_by_role("alert")).to_contain_text("5 staff seats are all in use")
     expect(page.get_by_text("5 of 5 used")).to_be_visible()

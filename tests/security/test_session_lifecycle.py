@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from models import LoginSession, User, utcnow
+from models import LoginSession, QueuedMail, User, utcnow
 from portal.auth import digest
 from portal.db import engine_for
-from portal.services import team
+from portal.services import links, team
 from tests.factories import PASSWORD, actor_for, make_user
 from tests.support.live import live_settings, sign_in_cookie
 from tests.support.reflex_socket import ReflexSocket, run_async
@@ -121,6 +121,19 @@ def test_deactivation_and_reset_end_every_session_at_the_next_event(live_app, ne
         else:
             team.reset_password(session=session, actor=actor_for(admin), user_id=newcomer.id)
         session.commit()
+        if how == "reset":
+            # An admin's reset emails a link; the sessions end when the link is used.
+            assert all(run_async(next_event_answer, live_app.base_url, c) == "" for c in cookies)
+            (mail_id,) = session.exec(
+                select(QueuedMail.id).where(QueuedMail.user_id == newcomer.id)
+            ).all()
+            message, _ = links.issue_token(mail_id, now=utcnow())
+            token = message.get_content().split("?token=")[1].split()[0]
+            chosen = "gravel orchid lantern seventy"
+            assert links.use_link(
+                session=session, kind="reset", token=token, password=chosen, confirm=chosen
+            ).ok
+            session.commit()
     for cookie in cookies:
         assert run_async(next_event_answer, live_app.base_url, cookie) == "/login?reason=ended"
 
