@@ -14,6 +14,7 @@ from pages.components import (
     submit_form,
 )
 from pages.layout import shell
+from pages.login_sessions import end_sessions_control
 from pages.staff import people_table
 from state.settings import TIME_ZONE_HINT
 from state.settings import SettingsState as S
@@ -49,6 +50,7 @@ def login_actions(state, person, *, reset: bool = True) -> rx.Component:
         )
         if reset
         else rx.fragment(),
+        end_sessions_control(state, person),
         spacing="2",
     )
 

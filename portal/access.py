@@ -80,7 +80,13 @@ _SIGNED_IN = _union(
 # session that must change its password first.
 _ACCOUNT = _union(
     _handlers("state.notifications.NotificationsState", "open_list", "mark_all_read"),
-    _handlers("state.account.AccountState", "load", "save_notifications"),
+    _handlers(
+        "state.account.AccountState",
+        "load",
+        "save_notifications",
+        "end_session",
+        "end_other_sessions",
+    ),
 )
 
 _SIGNED_OUT_EVENTS = _union(
@@ -199,6 +205,9 @@ _ADMIN_EVENTS = _union(
         "set_active",
         "reset_password",
         "dismiss_password",
+        "ask_end_sessions",
+        "keep_sessions",
+        "end_sessions",
     ),
     _handlers(
         "state.bookkeepers.BookkeepersState",
@@ -207,6 +216,9 @@ _ADMIN_EVENTS = _union(
         "set_active",
         "reset_password",
         "dismiss_password",
+        "ask_end_sessions",
+        "keep_sessions",
+        "end_sessions",
     ),
     _handlers(
         "state.audit.AuditState",
