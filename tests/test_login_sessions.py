@@ -159,9 +159,7 @@ def test_end_all_other_sessions_keeps_this_one_and_nobody_elses(session, firm_pe
     )
     assert sessions.resolve(session=session, token=this_token).actor is not None
     assert sessions.resolve(session=session, token=sam_token).actor is not None
-    assert [r.id for r in login_sessions.list_own(session=session, actor=this)] == [
-        this.session_id
-    ]
+    assert [r.id for r in login_sessions.list_own(session=session, actor=this)] == [this.session_id]
     [row] = _audit(session, "other_sessions_ended")
     assert (row.actor_id, row.detail) == (bea.id, "2 ended")
 
