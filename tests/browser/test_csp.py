@@ -38,7 +38,7 @@ document.addEventListener('securitypolicyviolation', (e) => {
 
 def _watch(context: BrowserContext) -> list[dict]:
     seen: list[dict] = []
-    context.expose_function("reportCspViolation", seen.append)
+    context.expose_function("reportCspViolation", lambda found: seen.append(found))
     context.add_init_script(LISTEN)
     return seen
 
@@ -106,7 +106,11 @@ def test_every_page_of_every_role_breaks_no_policy(live_app, open_context, accou
     # Signing in runs the handoff script (rx.call_script) and loads the landing page.
     sign_in(page, account.email, account.password)
     banner = page.get_by_role("banner")
-    expect(banner).to_contain_text(account.name)
+    try:
+        expect(banner).to_contain_text(account.name)
+    finally:
+        # A blocked handoff leaves the person on the sign-in page: say which rule did it.
+        assert seen == [], "signing in: " + "\n".join(map(str, seen))
     _settled(page)
     for url in _urls(live_app.database_url, account.role):
         page.goto(url)
