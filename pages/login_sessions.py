@@ -79,17 +79,24 @@ def sessions_section() -> rx.Component:
 
 
 def end_sessions_control(state, person) -> rx.Component:
-    """Admins: "End sessions", then "End all sessions of <name>" or "Keep"."""
+    """Admins: "End sessions", then "Yes, end all" or "Keep"."""
     return rx.cond(
         state.confirm_end_sessions == person.id,
         rx.hstack(
             action_button(
-                "End all sessions of " + person.name,
+                "Yes, end all",
                 state.end_sessions(state.submit_token, person.id),
                 size="1",
                 color_scheme="red",
+                aria_label="Yes, end all sessions of " + person.name,
             ),
-            rx.button("Keep", size="1", variant="soft", on_click=state.keep_sessions),
+            rx.button(
+                "Keep",
+                size="1",
+                variant="soft",
+                on_click=state.keep_sessions,
+                aria_label="Keep the sessions of " + person.name,
+            ),
             spacing="2",
         ),
         rx.button(

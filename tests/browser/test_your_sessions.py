@@ -110,11 +110,17 @@ def test_an_admin_ends_every_session_of_a_bookkeeper_after_confirming(live_app, 
         admin_context, "admin@demo-practice.example", ADMIN_PASSWORD, "/admin/bookkeepers"
     )
 
-    admin.get_by_role("button", name=f"End every session of {person.name}", exact=True).click()
+    ask = admin.get_by_role("button", name=f"End every session of {person.name}", exact=True)
+    confirm = admin.get_by_role(
+        "button", name=f"Yes, end all sessions of {person.name}", exact=True
+    )
     # Nothing ends before the admin confirms; "Keep" steps back.
-    confirm = admin.get_by_role("button", name=f"End all sessions of {person.name}", exact=True)
+    ask.click()
     expect(confirm).to_be_visible()
+    admin.get_by_role("button", name=f"Keep the sessions of {person.name}", exact=True).click()
+    expect(confirm).to_have_count(0)
     assert _live_sessions(live_app, person.id) == 2
+    ask.click()
     confirm.click()
 
     expect(admin.get_by_role("status").first).to_have_text(
