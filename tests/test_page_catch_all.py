@@ -49,6 +49,11 @@ NO_SERVICE_CALL = {
     "state.audit.AuditState.filter_person",
     "state.bookkeepers.BookkeepersState.dismiss_password",
     "state.settings.SettingsState.dismiss_password",
+    # Only ask once more before ending a person's sessions, or step back.
+    "state.bookkeepers.BookkeepersState.ask_end_sessions",
+    "state.bookkeepers.BookkeepersState.keep_sessions",
+    "state.settings.SettingsState.ask_end_sessions",
+    "state.settings.SettingsState.keep_sessions",
     "state.client.ClientState.ask_delete",
     "state.client.ClientState.begin_upload",
     "state.client.ClientState.choose_upload_filing",
