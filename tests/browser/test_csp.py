@@ -1,8 +1,9 @@
 """The Content-Security-Policy holds on every page, for every role: not one violation.
 
-Every context here records each `securitypolicyviolation` event of each document it loads
-(an init script hands them to the test as they happen, so a page that navigates away right
-after, like the sign-in handoff, loses none). Each role visits every page route it may open,
+Every browser context of the browser tests records each `securitypolicyviolation` event of
+each document it loads (tests/browser/conftest.py: an init script hands them to the test as
+they happen, so a page that navigates away right after, like the sign-in handoff, loses none),
+and any violation fails the test. Each role visits every page route it may open,
 with real ids from the demo data, and does what runs the app's scripts: signing in (the
 handoff), submitting a form that clears itself after saving, signing out.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from portal import access, routes
 from portal.access import Role
@@ -20,27 +21,6 @@ from tests.browser.conftest import sign_in
 from tests.browser.test_page_loads import ACCOUNTS, BEA, _record_pages
 
 pytestmark = pytest.mark.browser
-
-LISTEN = """
-document.addEventListener('securitypolicyviolation', (e) => {
-  const seen = {
-    page: location.pathname,
-    directive: e.violatedDirective,
-    blocked: e.blockedURI,
-    sample: e.sample,
-    source: e.sourceFile + ':' + e.lineNumber,
-  };
-  (window.__cspViolations = window.__cspViolations || []).push(seen);
-  if (window.reportCspViolation) window.reportCspViolation(seen);
-});
-"""
-
-
-def _watch(context: BrowserContext) -> list[dict]:
-    seen: list[dict] = []
-    context.expose_function("reportCspViolation", lambda found: seen.append(found))
-    context.add_init_script(LISTEN)
-    return seen
 
 
 def _urls(database_url: str, role: Role) -> list[str]:
@@ -85,8 +65,8 @@ def test_the_csp_header_lists_script_hashes_and_never_unsafe_inline(live_app, co
     assert "strict-transport-security" not in response.headers
 
 
-def test_signed_out_pages_break_no_policy(live_app, context):
-    seen = _watch(context)
+def test_signed_out_pages_break_no_policy(live_app, context, csp_violations):
+    seen = csp_violations
     page = context.new_page()
     for url in _urls(live_app.database_url, Role.SIGNED_OUT):
         page.goto(url)
@@ -99,9 +79,9 @@ def test_signed_out_pages_break_no_policy(live_app, context):
 
 
 @pytest.mark.parametrize("account", ACCOUNTS, ids=[a.role.value for a in ACCOUNTS])
-def test_every_page_of_every_role_breaks_no_policy(live_app, open_context, account):
+def test_every_page_of_every_role_breaks_no_policy(live_app, open_context, csp_violations, account):
     context = open_context()
-    seen = _watch(context)
+    seen = csp_violations
     page = context.new_page()
     # Signing in runs the handoff script (rx.call_script) and loads the landing page.
     sign_in(page, account.email, account.password)
