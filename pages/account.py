@@ -1,4 +1,5 @@
-"""A person's own account page: which emails they get, and the way to a new password."""
+"""A person's own account page: which emails they get, their sessions, and the way to a new
+password."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import reflex as rx
 
 from pages.components import messages, section, submit_form
 from pages.layout import shell
+from pages.login_sessions import sessions_section
 from portal import routes
 from state.account import ASSIGNMENTS_LABEL, DIGEST_LABEL
 from state.account import AccountState as S
@@ -44,6 +46,7 @@ def account_page() -> rx.Component:
                 aria_label="Notification settings",
             ),
         ),
+        sessions_section(),
         section(
             "Password",
             rx.link("Choose a new password", href=routes.CHANGE_PASSWORD),

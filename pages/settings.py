@@ -13,6 +13,7 @@ from pages.components import (
     submit_form,
 )
 from pages.layout import shell
+from pages.login_sessions import end_sessions_control
 from pages.staff import people_table
 from state.settings import TIME_ZONE_HINT
 from state.settings import SettingsState as S
@@ -73,6 +74,7 @@ def login_actions(state, person, *, reset: bool = True) -> rx.Component:
             ),
         ),
         reset_factor_button(state, person),
+        end_sessions_control(state, person),
         spacing="2",
         wrap="wrap",
     )

@@ -96,7 +96,13 @@ _ENROLMENT = _handlers(
 # session that must change its password first or set up a second factor.
 _ACCOUNT = _union(
     _handlers("state.notifications.NotificationsState", "open_list", "mark_all_read"),
-    _handlers("state.account.AccountState", "load", "save_notifications"),
+    _handlers(
+        "state.account.AccountState",
+        "load",
+        "save_notifications",
+        "end_session",
+        "end_other_sessions",
+    ),
     _ENROLMENT,
     _handlers("state.security.SecurityState", "disable", "regenerate_codes"),
 )
@@ -238,6 +244,9 @@ _ADMIN_EVENTS = _union(
         "reset_second_factor",
         "resend_invitation",
         "revoke_invitation",
+        "ask_end_sessions",
+        "keep_sessions",
+        "end_sessions",
     ),
     _handlers(
         "state.bookkeepers.BookkeepersState",
@@ -248,6 +257,9 @@ _ADMIN_EVENTS = _union(
         "reset_second_factor",
         "resend_invitation",
         "revoke_invitation",
+        "ask_end_sessions",
+        "keep_sessions",
+        "end_sessions",
     ),
     _handlers(
         "state.audit.AuditState",

@@ -32,7 +32,7 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal import access, auth, csv_export, ratelimit, routes
+from portal import access, auth, csp, csv_export, ratelimit, routes
 from portal.boundary import problem_reason, record_refusal, record_too_fast, resolve_cookie
 from portal.db import reading, unit_of_work
 from portal.services import access_review, documents, inputs, sessions
@@ -42,11 +42,13 @@ from portal.settings import get_settings
 
 log = logging.getLogger("portal.http")
 
+# On every response that lacks them; besides these, the Content-Security-Policy of the pages
+# (with the build's script hashes) and, over HTTPS, Strict-Transport-Security: portal/csp.py.
+# A response with its own CSP (a document view's sandbox, the document refusal) keeps it.
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'; object-src 'none'; base-uri 'self'"),
 ]
 
 
@@ -438,7 +440,7 @@ class HttpGuard:
             handled = await self._guard_page(scope, receive, send, route, path)
             if handled:
                 return
-        await self.app(scope, receive, _with_headers(send))
+        await self.app(scope, receive, _with_headers(send, scope))
 
     async def _too_fast(
         self, scope: Scope, receive: Receive, send: Send, what: str, retry_after: int
@@ -458,7 +460,7 @@ class HttpGuard:
             media_type="text/plain",
             headers={"retry-after": str(retry_after), "cache-control": "no-store"},
         )
-        await response(scope, receive, _with_headers(send))
+        await response(scope, receive, _with_headers(send, scope))
 
     def _staff_may_upload(self, scope: Scope) -> bool:
         if not same_origin(scope):
@@ -485,7 +487,7 @@ class HttpGuard:
         )
         if decision.allowed:
             if stale:
-                await self.app(scope, receive, _with_headers(send, clear_cookie=True))
+                await self.app(scope, receive, _with_headers(send, scope, clear_cookie=True))
                 return True
             return False
         if decision.redirect:
@@ -493,7 +495,7 @@ class HttpGuard:
             response.headers["cache-control"] = "no-store"
             if stale:
                 response.headers.append("set-cookie", cleared_cookie())
-            await response(scope, receive, _with_headers(send))
+            await response(scope, receive, _with_headers(send, scope))
             return True
         record_refusal(
             actor=actor, what=access.normalize_route(route), ip=_client_ip(scope), kind="route"
@@ -507,7 +509,7 @@ class HttpGuard:
         scope["path"] = "/404"
         scope["raw_path"] = b"/404"
         scope["method"] = "GET" if scope.get("method") != "HEAD" else "HEAD"
-        await self.app(scope, receive, _with_headers(send, force_status=404))
+        await self.app(scope, receive, _with_headers(send, scope, force_status=404))
 
 
 async def _no_body() -> dict:
@@ -515,12 +517,15 @@ async def _no_body() -> dict:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-def _with_headers(send: Send, *, clear_cookie: bool = False, force_status: int | None = None):
+def _with_headers(
+    send: Send, scope: Scope, *, clear_cookie: bool = False, force_status: int | None = None
+):
     async def wrapped(message):
         if message["type"] == "http.response.start":
             headers = list(message.get("headers") or [])
             present = {k.lower() for k, _ in headers}
-            headers.extend((k, v) for k, v in SECURITY_HEADERS if k not in present)
+            strict = csp.headers(_header(scope, b"host"))
+            headers.extend((k, v) for k, v in (*SECURITY_HEADERS, *strict) if k not in present)
             if clear_cookie:
                 headers.append((b"set-cookie", cleared_cookie().encode("latin-1")))
             message = dict(message, headers=headers)

@@ -11,11 +11,13 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal.services import second_factor, team
+from portal.services import login_sessions, second_factor, team
 from state.page import PageMixin, clear_form
 
 
 class LoginAdminMixin(PageMixin, mixin=True):
+    # The person whose sessions an admin is about to end: the button asks once more.
+    confirm_end_sessions: int = 0
     # The roles this page creates logins for.
     login_roles: ClassVar[tuple[str, ...]] = ()
 
@@ -99,4 +101,28 @@ class LoginAdminMixin(PageMixin, mixin=True):
                 user_id=uid,
                 success="Invitation revoked: its link no longer works. The login stays "
                 "“Invited” until you resend the invitation or deactivate it.",
+            )
+
+    @rx.event
+    def ask_end_sessions(self, user_id: int):
+        if (uid := self._id(user_id)) is not None:
+            self.confirm_end_sessions = uid
+
+    @rx.event
+    def keep_sessions(self):
+        self.confirm_end_sessions = 0
+
+    @rx.event
+    def end_sessions(self, token: str, user_id: int):
+        """End every session of a person of the firm; their open tabs go to sign-in."""
+        if (uid := self._id(user_id)) is None:
+            return
+        done = self._act(login_sessions.end_all_of_person, token=token, user_id=uid)
+        self.confirm_end_sessions = 0
+        if done is not None and not done.repeat:
+            ended = done.result
+            self.notice = (
+                "No session was open; nothing to end."
+                if ended == 0
+                else f"{ended} session{'s' if ended != 1 else ''} ended: they must sign in again."
             )

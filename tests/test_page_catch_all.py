@@ -48,6 +48,11 @@ NO_SERVICE_CALL = {
     "state.access_review.AccessReviewState.choose_view",
     "state.audit.AuditState.filter_client",
     "state.audit.AuditState.filter_person",
+    # Only ask once more before ending a person's sessions, or step back.
+    "state.bookkeepers.BookkeepersState.ask_end_sessions",
+    "state.bookkeepers.BookkeepersState.keep_sessions",
+    "state.settings.SettingsState.ask_end_sessions",
+    "state.settings.SettingsState.keep_sessions",
     "state.client.ClientState.ask_delete",
     "state.client.ClientState.begin_upload",
     "state.client.ClientState.choose_upload_filing",

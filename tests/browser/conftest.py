@@ -11,7 +11,7 @@ import os
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import sign_in  # noqa: F401  (the tests import it from here)
+from tests.support.browser import sign_in, watch_csp  # noqa: F401  (tests import sign_in)
 from tests.support.oracle import Oracle
 from tests.support.payload_audit import (
     FrameLog,
@@ -44,8 +44,19 @@ def frame_logs(live_app):
 
 
 @pytest.fixture
-def open_context(browser, live_app, frame_logs):
-    """Open a browser context on the live app that records (and so audits) its frames."""
+def csp_violations():
+    """Every Content-Security-Policy violation in any context of this test: none allowed."""
+    seen: list[dict] = []
+    yield seen
+    assert seen == [], "the page broke its Content-Security-Policy:\n" + "\n".join(
+        map(str, seen[:20])
+    )
+
+
+@pytest.fixture
+def open_context(browser, live_app, frame_logs, csp_violations):
+    """Open a browser context on the live app that records (and so audits) its frames and
+    reports every Content-Security-Policy violation of its pages."""
     opened = []
 
     def make():
@@ -54,6 +65,7 @@ def open_context(browser, live_app, frame_logs):
         log = FrameLog()
         log.attach(ctx)
         frame_logs.append(log)
+        watch_csp(ctx, csp_violations)
         opened.append(ctx)
         return ctx
 

@@ -19,8 +19,11 @@ from datetime import date
 
 import pytest
 import websockets
+from sqlmodel import Session, select
 
+from models import LoginSession
 from portal import access, routes
+from portal.db import engine_for
 from tests.support.app_handlers import all_handlers, event_name
 from tests.support.oracle import Oracle
 from tests.support.payloads import plausible_payload
@@ -233,6 +236,8 @@ NO_RECORD = {
     # list names its task only through the rule: tests/test_notifications.py.)
     "state.account.AccountState.load",
     "state.account.AccountState.save_notifications",
+    # Ends the person's own sessions but the one in use: it names none.
+    "state.account.AccountState.end_other_sessions",
     "state.notifications.NotificationsState.open_list",
     "state.notifications.NotificationsState.mark_all_read",
     # The person's own second factor: every one acts on the acting person's own row only.
@@ -343,16 +348,36 @@ def out_of_scope_targets(oracle: Oracle, user_id: int) -> dict[str, list[int]]:
     return picks
 
 
-def targeted_attempts(oracle: Oracle, bea_id: int) -> list[tuple[Attempt, str, dict, int]]:
+def others_sessions(database_url: str, user_id: int) -> list[int]:
+    """Live sessions of other people (the cast's: a bookkeeper and a staff member of the same
+    firm, a bookkeeper of another), and an id that never existed."""
+    with Session(engine_for(database_url)) as session:
+        rows = session.exec(
+            select(LoginSession.id, LoginSession.user_id).where(
+                LoginSession.user_id != user_id,
+                LoginSession.revoked_at.is_(None),
+                LoginSession.token_hash.is_not(None),
+            )
+        ).all()
+    by_user = {uid: sid for sid, uid in rows}
+    return [*sorted(by_user.values())[:3], 9_999_999]
+
+
+def targeted_attempts(
+    oracle: Oracle, bea_id: int, sessions: list[int]
+) -> list[tuple[Attempt, str, dict, int]]:
     """(attempt, page path, route params, target id) for every handler on Bea's list that
     names a record, aimed at each kind of record outside her scope."""
-    picks = out_of_scope_targets(oracle, bea_id)
+    picks = {**out_of_scope_targets(oracle, bea_id), "session": sessions}
     today = date.today().isoformat()
     task = "reflex___state____state.state___session____session_state.state___task____task_state"
     client = (
         "reflex___state____state.state___session____session_state.state___client____client_state"
     )
     tasks = "reflex___state____state.state___session____session_state.state___tasks____tasks_state"
+    account = (
+        "reflex___state____state.state___session____session_state.state___account____account_state"
+    )
     catalog = {
         "state.task.TaskState.load": ("step", lambda t: ({}, "/tasks/{t}", {"step_id": t})),
         "state.task.TaskState.set_step_status": (
@@ -411,8 +436,17 @@ def targeted_attempts(oracle: Oracle, bea_id: int) -> list[tuple[Attempt, str, d
             "client",
             lambda t: ({"value": str(t)}, "/tasks", None),
         ),
+        "state.account.AccountState.end_session": (
+            "session",
+            lambda t: ({"token": "forged-token", "session_id": t}, "/account", None),
+        ),
     }
-    names = {"TaskState": task, "ClientState": client, "TasksState": tasks}
+    names = {
+        "TaskState": task,
+        "ClientState": client,
+        "TasksState": tasks,
+        "AccountState": account,
+    }
     on_list = {
         k
         for k in access.EVENTS[access.Role.BOOKKEEPER]
@@ -472,7 +506,7 @@ async def _aim(live_app, cookie, attempts, forbidden: set[str]):
 def test_handlers_on_the_list_refuse_every_record_outside_scope(live_app, cast):
     oracle = Oracle.load(live_app.database_url)
     bea = oracle.user_by_email(BEA)["id"]
-    attempts = targeted_attempts(oracle, bea)
+    attempts = targeted_attempts(oracle, bea, others_sessions(live_app.database_url, bea))
     forbidden = oracle.out_of_scope_strings(bea) | oracle.secrets()
     results = run_async(_aim, live_app, cast.bea, attempts, forbidden)
     problems = []
