@@ -12,13 +12,14 @@ from models.base import utcnow
 
 
 class RecoveryCode(SQLModel, table=True):
-    """One of a person's single-use recovery codes; only its SHA-256 is kept."""
+    """One of a person's single-use recovery codes; only its salted scrypt hash is kept."""
 
     __tablename__ = "recovery_code"
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", index=True)
-    code_hash: str = Field(max_length=64, unique=True)
+    # "scrypt$<salt hex>$<hash hex>"
+    code_hash: str = Field(max_length=120)
     created_at: datetime = Field(default_factory=utcnow)
     used_at: datetime | None = Field(default=None)
 

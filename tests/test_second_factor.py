@@ -4,6 +4,7 @@ the firm's policy and an admin's reset."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import stat
 from datetime import timedelta
@@ -137,6 +138,16 @@ def test_enrolment_switches_on_only_after_a_valid_code(session, firm):
     assert all(len(c) == 14 and c.count("-") == 2 for c in codes)
     stored = session.exec(select(RecoveryCode).where(RecoveryCode.user_id == user.id)).all()
     assert {r.code_hash for r in stored}.isdisjoint(codes) and len(stored) == 10
+    # Under 112 bits each, so stored salted and slow (ASVS 5.0 6.5.2): no fast digest of any
+    # code is kept, and no two rows share a salt.
+    fast = {
+        hashlib.sha256(v.encode()).hexdigest()
+        for c in codes
+        for v in (c, c.replace("-", ""), "recovery:" + c.replace("-", ""))
+    }
+    assert all(r.code_hash.startswith("scrypt$") for r in stored)
+    assert not any(f in r.code_hash for r in stored for f in fast)
+    assert len({r.code_hash.split("$")[1] for r in stored}) == 10
     actions = [e.action for e in session.exec(select(AuditEvent)).all()]
     assert "totp_enrolment_started" in actions and "totp_enabled" in actions
 
