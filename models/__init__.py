@@ -16,6 +16,7 @@ from models.notifications import (
     NotificationKind,
     QueuedMail,
 )
+from models.passkeys import Passkey, WebAuthnChallenge
 from models.sessions import LoginSession, SignInAttempt
 from models.steps import ChecklistItem, Step, StepComment, StepStatus, TimeEntry
 from models.submissions import Submission
@@ -42,6 +43,7 @@ __all__ = [
     "MailStatus",
     "Notification",
     "NotificationKind",
+    "Passkey",
     "QueuedMail",
     "SignInAttempt",
     "Step",
@@ -51,5 +53,6 @@ __all__ = [
     "TimeEntry",
     "User",
     "UserRole",
+    "WebAuthnChallenge",
     "utcnow",
 ]
