@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import messages, section, submit_form
 from pages.layout import shell
+from pages.passkeys import passkeys_section
 from portal import routes
 from state.account import ASSIGNMENTS_LABEL, DIGEST_LABEL
 from state.account import AccountState as S
@@ -48,4 +49,6 @@ def account_page() -> rx.Component:
             "Password",
             rx.link("Choose a new password", href=routes.CHANGE_PASSWORD),
         ),
+        # Moves to the sign-in security page (routes.SECURITY) once that page exists.
+        passkeys_section(),
     )

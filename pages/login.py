@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import error_message, field, notice_message, submit_form
 from pages.layout import bare
+from pages.passkeys import passkey_sign_in
 from state.signin import SignInState
 
 
@@ -40,6 +41,7 @@ def login_page() -> rx.Component:
                     form_id="sign-in",
                     aria_label="Sign in",
                 ),
+                passkey_sign_in(),
                 spacing="4",
                 width="100%",
             ),

@@ -31,6 +31,7 @@ from state.client import ClientState
 from state.clients import ClientsState
 from state.filing import FilingState
 from state.home import HomeState
+from state.passkeys import PasskeysState
 from state.settings import SettingsState
 from state.signin import SignInState
 from state.staff import StaffState
@@ -49,7 +50,7 @@ class Page:
 PAGES = (
     Page(routes.LOGIN, "Sign in", login_page, (SignInState.load,)),
     Page(routes.CHANGE_PASSWORD, "Choose a new password", password_page),
-    Page(routes.ACCOUNT, "Your account", account_page, (AccountState.load,)),
+    Page(routes.ACCOUNT, "Your account", account_page, (AccountState.load, PasskeysState.load)),
     Page(routes.HOME, "Firm home", home_page, (HomeState.load,)),
     Page(routes.TASKS, "My tasks", tasks_page, (TasksState.load,)),
     Page(routes.TASK, "Task", task_page, (TaskState.load,)),

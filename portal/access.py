@@ -76,17 +76,34 @@ _SIGNED_IN = _union(
     _handlers("state.password.PasswordState", "change_password"),
 )
 
+# A person's own passkeys (the sign-in security page). The "must enrol" role needs these too:
+# registering a passkey is one way to enrol.
+PASSKEY_MANAGEMENT = _handlers(
+    "state.passkeys.PasskeysState",
+    "load",
+    "start_registration",
+    "finish_registration",
+    "start_rename",
+    "cancel_rename",
+    "rename",
+    "ask_remove",
+    "keep",
+    "remove",
+)
+
 # Everyone's own account page and the header's notifications: every role with work, never a
 # session that must change its password first.
 _ACCOUNT = _union(
     _handlers("state.notifications.NotificationsState", "open_list", "mark_all_read"),
     _handlers("state.account.AccountState", "load", "save_notifications"),
+    PASSKEY_MANAGEMENT,
 )
 
 _SIGNED_OUT_EVENTS = _union(
     REFLEX_INTERNAL,
     _EVERY_PAGE,
     _handlers("state.signin.SignInState", "load", "sign_in"),
+    _handlers("state.passkeys.PasskeySignInState", "start_sign_in", "finish_sign_in"),
 )
 
 _PASSWORD_CHANGE_EVENTS = _union(REFLEX_INTERNAL, _SIGNED_IN)

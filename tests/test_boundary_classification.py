@@ -45,6 +45,8 @@ def test_bookkeepers_and_visitors_get_strictly_less_than_staff():
     assert access.EVENTS[access.Role.SIGNED_OUT] - staff <= {
         "state.signin.SignInState.load",
         "state.signin.SignInState.sign_in",
+        "state.passkeys.PasskeySignInState.start_sign_in",
+        "state.passkeys.PasskeySignInState.finish_sign_in",
     }
     assert access.EVENTS[access.Role.STAFF] <= access.EVENTS[access.Role.ADMIN]
 

@@ -413,3 +413,17 @@ def test_spent_and_expired_challenges_are_cleared_away(session):
     passkeys.sign_in_options(session=session)
     session.commit()
     assert len(session.exec(select(WebAuthnChallenge)).all()) == 1
+
+
+def test_the_browsers_answers_without_a_passkey_read_as_sentences():
+    from state.passkeys import BROWSER_REASONS, browser_problem, ceremony_script
+
+    assert browser_problem({"ok": True, "credential": "{}"}) == ""
+    assert "cancelled" in browser_problem({"ok": False, "reason": "cancelled"})
+    assert browser_problem({"ok": False, "reason": "exists"}) == BROWSER_REASONS["exists"]
+    # Anything else, forged or garbled, is the plain failure: never echoed back.
+    for odd in ({"ok": "true"}, {"ok": False, "reason": "<b>hi</b>"}, None, "ok", [1]):
+        assert browser_problem(odd) == BROWSER_REASONS["failed"]
+    # The options reach the script as one JSON string literal, never as code.
+    script = ceremony_script("get", '{"challenge": "abc\\u2028</script>"}')
+    assert script.startswith('window.portalPasskeys.get("') and script.endswith('")')
