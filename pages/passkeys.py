@@ -19,6 +19,7 @@ from state.passkeys import PasskeysState as S
 
 def _rename_form(key: PasskeyRow) -> rx.Component:
     return submit_form(
+        rx.el.input(type="hidden", name="passkey_id", value=key.id.to_string()),
         rx.hstack(
             rx.el.label("New name", html_for="passkey-rename", class_name="sr-only"),
             rx.input(

@@ -163,12 +163,11 @@ class PasskeysState(PageMixin, SessionState):
 
     @rx.event
     def rename(self, form: dict):
-        if not self.renaming:
-            return
-        if self._submit(
+        """The form names its passkey; the service renames it only if it is the person's."""
+        if (pid := self._id(form.get("passkey_id"))) is not None and self._submit(
             form,
             passkeys.rename,
-            passkey_id=self.renaming,
+            passkey_id=pid,
             name=str(form.get("name") or "")[:500],
             success="The passkey is renamed.",
         ):
