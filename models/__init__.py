@@ -17,6 +17,7 @@ from models.notifications import (
     QueuedMail,
 )
 from models.passkeys import Passkey, WebAuthnChallenge
+from models.second_factor import FactorFailure, RecoveryCode, SignInChallenge
 from models.sessions import LoginSession, SignInAttempt
 from models.steps import ChecklistItem, Step, StepComment, StepStatus, TimeEntry
 from models.submissions import Submission
@@ -35,6 +36,7 @@ __all__ = [
     "Email",
     "EmailDirection",
     "EmailStatus",
+    "FactorFailure",
     "Filing",
     "FilingStatus",
     "Firm",
@@ -45,7 +47,9 @@ __all__ = [
     "NotificationKind",
     "Passkey",
     "QueuedMail",
+    "RecoveryCode",
     "SignInAttempt",
+    "SignInChallenge",
     "Step",
     "StepComment",
     "StepStatus",

@@ -26,3 +26,8 @@ class Firm(SQLModel, table=True):
     updated_by_id: int | None = Field(default=None)
     # Bumped on every plan change and seat allocation so concurrent writers serialise.
     version: int = Field(default=1)
+    # Who must have a second factor to sign in: new firms ask it of admins and staff. (Firms
+    # that existed before the policy start with all three off: an upgrade locks nobody out.)
+    mfa_admins: bool = Field(default=True)
+    mfa_staff: bool = Field(default=True)
+    mfa_bookkeepers: bool = Field(default=False)

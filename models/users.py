@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, String
+from sqlalchemy import BigInteger, Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from models.base import utcnow
@@ -42,3 +42,11 @@ class User(SQLModel, table=True):
     # The person's own switches for email about their work (their account page).
     email_assignments: bool = Field(default=True)
     email_digest: bool = Field(default=True)
+    # The authenticator app (TOTP): its secret sealed by portal/crypto.py, switched on at
+    # `totp_enabled_at`. A secret being enrolled waits in `totp_pending` until confirmed by
+    # a code. `totp_last_step` is the last time step accepted: no code of it or before it
+    # is accepted again (a replayed code is refused).
+    totp_secret: str | None = Field(default=None, max_length=200)
+    totp_pending: str | None = Field(default=None, max_length=200)
+    totp_enabled_at: datetime | None = Field(default=None)
+    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)

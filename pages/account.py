@@ -6,7 +6,6 @@ import reflex as rx
 
 from pages.components import messages, section, submit_form
 from pages.layout import shell
-from pages.passkeys import passkeys_section
 from portal import routes
 from state.account import ASSIGNMENTS_LABEL, DIGEST_LABEL
 from state.account import AccountState as S
@@ -49,6 +48,9 @@ def account_page() -> rx.Component:
             "Password",
             rx.link("Choose a new password", href=routes.CHANGE_PASSWORD),
         ),
-        # Moves to the sign-in security page (routes.SECURITY) once that page exists.
-        passkeys_section(),
+        section(
+            "Sign-in security",
+            rx.text("A second factor keeps your account safe even if your password leaks."),
+            rx.link("Authenticator app, recovery codes and passkeys", href=routes.SECURITY),
+        ),
     )

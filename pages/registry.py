@@ -18,6 +18,7 @@ from pages.home import home_page
 from pages.login import login_page
 from pages.not_found import not_found_page
 from pages.password import password_page
+from pages.security import security_page
 from pages.settings import settings_page
 from pages.staff import staff_page
 from pages.task import task_page
@@ -32,6 +33,7 @@ from state.clients import ClientsState
 from state.filing import FilingState
 from state.home import HomeState
 from state.passkeys import PasskeysState
+from state.security import SecurityState
 from state.settings import SettingsState
 from state.signin import SignInState
 from state.staff import StaffState
@@ -50,7 +52,13 @@ class Page:
 PAGES = (
     Page(routes.LOGIN, "Sign in", login_page, (SignInState.load,)),
     Page(routes.CHANGE_PASSWORD, "Choose a new password", password_page),
-    Page(routes.ACCOUNT, "Your account", account_page, (AccountState.load, PasskeysState.load)),
+    Page(routes.ACCOUNT, "Your account", account_page, (AccountState.load,)),
+    Page(
+        routes.SECURITY,
+        "Sign-in security",
+        security_page,
+        (SecurityState.load, PasskeysState.load),
+    ),
     Page(routes.HOME, "Firm home", home_page, (HomeState.load,)),
     Page(routes.TASKS, "My tasks", tasks_page, (TasksState.load,)),
     Page(routes.TASK, "Task", task_page, (TaskState.load,)),

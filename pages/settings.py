@@ -49,7 +49,84 @@ def login_actions(state, person, *, reset: bool = True) -> rx.Component:
         )
         if reset
         else rx.fragment(),
+        reset_factor_button(state, person),
         spacing="2",
+    )
+
+
+def reset_factor_button(state, person) -> rx.Component:
+    """Remove a person's second factors (a lost phone), after a confirmation that says what
+    follows: their sessions end and they set up a factor again."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(
+                "Reset second factor",
+                size="1",
+                variant="soft",
+                color_scheme="orange",
+                aria_label="Reset the second factor of " + person.name,
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Reset the second factor of " + person.name + "?"),
+            rx.alert_dialog.description(
+                "Their authenticator app and recovery codes stop working, and every session "
+                "of theirs ends now. If the firm's policy asks for a second factor, they set "
+                "one up again right after their password at the next sign-in."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    action_button(
+                        "Reset second factor",
+                        state.reset_second_factor(state.submit_token, person.id),
+                        color_scheme="orange",
+                    )
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1em",
+            ),
+        ),
+    )
+
+
+def _factor_policy() -> rx.Component:
+    return section(
+        "Second factor",
+        rx.text(
+            "Who must sign in with a second factor (an authenticator app or a passkey) as "
+            "well as a password. The FTC Safeguards Rule expects it of everyone who can open "
+            "client data. A person it covers who has none is asked to set one up right after "
+            "their password, and can do nothing else until they have."
+        ),
+        submit_form(
+            rx.vstack(
+                rx.checkbox(
+                    "Require a second factor for admins",
+                    name="mfa_admins",
+                    default_checked=S.factor_policy.admins,
+                    key="mfa-admins-" + S.factor_policy.admins.to_string(),
+                ),
+                rx.checkbox(
+                    "Require a second factor for staff",
+                    name="mfa_staff",
+                    default_checked=S.factor_policy.staff,
+                    key="mfa-staff-" + S.factor_policy.staff.to_string(),
+                ),
+                rx.checkbox(
+                    "Require a second factor for bookkeepers",
+                    name="mfa_bookkeepers",
+                    default_checked=S.factor_policy.bookkeepers,
+                    key="mfa-bookkeepers-" + S.factor_policy.bookkeepers.to_string(),
+                ),
+                rx.button("Save second-factor policy", type="submit"),
+                spacing="3",
+            ),
+            on_submit=S.save_factor_policy,
+            form_id="factor-policy",
+            aria_label="Second-factor policy",
+        ),
     )
 
 
@@ -201,6 +278,7 @@ def settings_page() -> rx.Component:
                 aria_label="Modules",
             ),
         ),
+        _factor_policy(),
         section(
             "Time zone",
             submit_form(

@@ -20,6 +20,9 @@ class Role(StrEnum):
     SIGNED_OUT = "signed_out"
     # Signed in, but must choose a new password before anything else.
     PASSWORD_CHANGE = "password_change"  # noqa: S105 (a role name)
+    # Signed in, but the firm's policy requires a second factor they do not have yet: they
+    # may only set one up (after a forced password change, which comes first).
+    MUST_ENROL = "must_enrol"
     BOOKKEEPER = "bookkeeper"
     STAFF = "staff"
     ADMIN = "admin"
@@ -31,6 +34,8 @@ def role_for(actor: Actor | None) -> Role:
         return Role.SIGNED_OUT
     if actor.must_change_password:
         return Role.PASSWORD_CHANGE
+    if actor.must_enrol:
+        return Role.MUST_ENROL
     return Role(actor.role)
 
 
@@ -91,22 +96,52 @@ PASSKEY_MANAGEMENT = _handlers(
     "remove",
 )
 
+# Setting up a second factor on the security page: every role with work, and the person the
+# firm's policy sends there before anything else.
+_ENROLMENT = _handlers(
+    "state.security.SecurityState",
+    "load",
+    "start_enrolment",
+    "confirm_enrolment",
+    "cancel_enrolment",
+    "dismiss_codes",
+)
+
 # Everyone's own account page and the header's notifications: every role with work, never a
-# session that must change its password first.
+# session that must change its password first or set up a second factor.
 _ACCOUNT = _union(
     _handlers("state.notifications.NotificationsState", "open_list", "mark_all_read"),
     _handlers("state.account.AccountState", "load", "save_notifications"),
+    _ENROLMENT,
+    _handlers("state.security.SecurityState", "disable", "regenerate_codes"),
     PASSKEY_MANAGEMENT,
 )
 
 _SIGNED_OUT_EVENTS = _union(
     REFLEX_INTERNAL,
     _EVERY_PAGE,
-    _handlers("state.signin.SignInState", "load", "sign_in"),
+    _handlers(
+        "state.signin.SignInState",
+        "load",
+        "sign_in",
+        "verify_code",
+        "toggle_recovery",
+        "start_again",
+    ),
     _handlers("state.passkeys.PasskeySignInState", "start_sign_in", "finish_sign_in"),
 )
 
 _PASSWORD_CHANGE_EVENTS = _union(REFLEX_INTERNAL, _SIGNED_IN)
+
+# Only setting up a second factor, and signing out.
+_MUST_ENROL_EVENTS = _union(
+    REFLEX_INTERNAL,
+    _EVERY_PAGE,
+    _handlers("state.session.SessionState", "sign_out", "keep_typed"),
+    _ENROLMENT,
+    # Registering a passkey is the other way to enrol.
+    PASSKEY_MANAGEMENT,
+)
 
 # The work anyone assigned to a step may do on it, on whichever page mixes it in.
 STEP_WORK = (
@@ -210,11 +245,13 @@ _ADMIN_EVENTS = _union(
         "state.settings.SettingsState",
         "load",
         "save_modules",
+        "save_factor_policy",
         "save_time_zone",
         "retry_mail",
         "create_login",
         "set_active",
         "reset_password",
+        "reset_second_factor",
         "dismiss_password",
     ),
     _handlers(
@@ -223,6 +260,7 @@ _ADMIN_EVENTS = _union(
         "create_login",
         "set_active",
         "reset_password",
+        "reset_second_factor",
         "dismiss_password",
     ),
     _handlers(
@@ -249,6 +287,7 @@ _ADMIN_EVENTS = _union(
 EVENTS: dict[Role, frozenset[str]] = {
     Role.SIGNED_OUT: _SIGNED_OUT_EVENTS,
     Role.PASSWORD_CHANGE: _PASSWORD_CHANGE_EVENTS,
+    Role.MUST_ENROL: _MUST_ENROL_EVENTS,
     Role.BOOKKEEPER: _BOOKKEEPER_EVENTS,
     Role.STAFF: _STAFF_EVENTS,
     Role.ADMIN: _ADMIN_EVENTS,
@@ -263,6 +302,7 @@ _STAFF_ROUTES = frozenset(
         routes.STAFF,
         routes.CHANGE_PASSWORD,
         routes.ACCOUNT,
+        routes.SECURITY,
         routes.NOT_FOUND,
     }
 )
@@ -270,6 +310,7 @@ _STAFF_ROUTES = frozenset(
 ROUTES: dict[Role, frozenset[str]] = {
     Role.SIGNED_OUT: frozenset({routes.LOGIN, routes.NOT_FOUND}),
     Role.PASSWORD_CHANGE: frozenset({routes.CHANGE_PASSWORD, routes.NOT_FOUND}),
+    Role.MUST_ENROL: frozenset({routes.SECURITY, routes.NOT_FOUND}),
     Role.BOOKKEEPER: frozenset(
         {
             routes.TASKS,
@@ -277,6 +318,7 @@ ROUTES: dict[Role, frozenset[str]] = {
             routes.CLIENT,
             routes.CHANGE_PASSWORD,
             routes.ACCOUNT,
+            routes.SECURITY,
             routes.NOT_FOUND,
         }
     ),
@@ -288,6 +330,7 @@ ROUTES: dict[Role, frozenset[str]] = {
 LANDING: dict[Role, str] = {
     Role.SIGNED_OUT: routes.LOGIN,
     Role.PASSWORD_CHANGE: routes.CHANGE_PASSWORD,
+    Role.MUST_ENROL: routes.SECURITY,
     Role.BOOKKEEPER: routes.TASKS,
     Role.STAFF: routes.HOME,
     Role.ADMIN: routes.HOME,
@@ -332,7 +375,8 @@ def route_decision(
         return RouteDecision(True)
     if role is Role.SIGNED_OUT:
         return RouteDecision(False, login_url(reason=reason, next_path=raw_path))
-    if role is Role.PASSWORD_CHANGE or route in (routes.LOGIN, routes.HOME):
+    # A forced password change, or a second factor the policy requires: that page first.
+    if role in (Role.PASSWORD_CHANGE, Role.MUST_ENROL) or route in (routes.LOGIN, routes.HOME):
         return RouteDecision(False, LANDING[role])
     return RouteDecision(False)
 

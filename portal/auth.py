@@ -261,6 +261,9 @@ class Actor:
     must_change_password: bool
     firm_name: str = ""
     ip: str = ""
+    # The firm's policy asks a second factor of this person and they have none yet: until
+    # they set one up, they may only do that (portal/access.py, Role.MUST_ENROL).
+    must_enrol: bool = False
 
 
 # Set by the portal boundary before any handler runs; each event runs in its own task.

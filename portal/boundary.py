@@ -145,6 +145,10 @@ class PortalBoundary(Middleware):
             if actor is None:
                 target = access.login_url(reason=problem_reason(resolution.problem))
                 return StateUpdate(events=Event.from_event_type(rx.redirect(target)))
+            if role is access.Role.MUST_ENROL:
+                # A page opened before the policy applied: the one thing left to do is there.
+                target = access.LANDING[role]
+                return StateUpdate(events=Event.from_event_type(rx.redirect(target)))
             return StateUpdate(events=Event.from_event_type(rx.toast.error(REFUSED_MESSAGE)))
 
         auth.set_acting(actor)

@@ -71,6 +71,10 @@ def load_demo(session: Session, *, today: date | None = None) -> bool:
         filing_steps_enabled=True,
         portal_enabled=True,
         time_zone="America/Toronto",
+        # Off, so the demo can be tried with a password alone; Settings turns them on.
+        mfa_admins=False,
+        mfa_staff=False,
+        mfa_bookkeepers=False,
     )
     session.add(firm)
     session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from pages.registry import NOT_FOUND, PAGES
-from portal import routes, upkeep
+from portal import crypto, routes, upkeep
 from portal.boundary import PortalBoundary
 from portal.http import HttpGuard, routes_app
 from state.calls import on_unexpected
@@ -66,6 +66,10 @@ STYLE = {
     },
     ".your-entry": {"user_select": "all"},
 }
+
+# A malformed PORTAL_SECRET_KEY stops the app here, saying how to make one, rather than at
+# the first sign-in with an authenticator app.
+crypto.check_configuration()
 
 app = rx.App(
     style=STYLE,

@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 LOGIN = "/login"
 CHANGE_PASSWORD = "/account/password"  # noqa: S105 (a route)
 ACCOUNT = "/account"
+# The person's sign-in security: authenticator app, recovery codes, passkeys.
+SECURITY = "/account/security"
 HOME = "/"
 TASKS = "/tasks"
 TASK = "/tasks/[step_id]"
@@ -60,6 +62,7 @@ PAGE_ROUTES = (
     LOGIN,
     CHANGE_PASSWORD,
     ACCOUNT,
+    SECURITY,
     HOME,
     TASKS,
     TASK,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -140,6 +140,9 @@ class Settings:
     # Passkeys (WebAuthn): the origin the browser must report, and the relying party ID.
     origin: str = "http://localhost:3000"
     rp_id: str = "localhost"
+    # PORTAL_SECRET_KEY: the key that encrypts secrets at rest (portal/crypto.py); empty means
+    # "generate one into the data folder". Never shown in a repr or a log.
+    secret_key: str = field(default="", repr=False)
 
 
 @lru_cache(maxsize=1)
@@ -180,4 +183,5 @@ def get_settings() -> Settings:
         public_url=public_url,
         origin=origin,
         rp_id=_rp_id(origin),
+        secret_key=os.environ.get("PORTAL_SECRET_KEY", "").strip(),
     )

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import reflex as rx
 
-from portal.services import team
+from portal.services import second_factor, team
 from state.page import PageMixin, clear_form
 
 
@@ -66,6 +66,19 @@ class LoginAdminMixin(PageMixin, mixin=True):
                 done.result,
                 f"Password reset for {done.result.email}: their sessions ended, and they must "
                 "choose a new password at next sign-in.",
+            )
+
+    @rx.event
+    def reset_second_factor(self, token: str, user_id: int):
+        """After the admin confirmed: every second factor of the person goes, and every
+        session of theirs ends; they set one up again at their next sign-in."""
+        if (uid := self._id(user_id)) is not None:
+            self._act(
+                second_factor.reset_for,
+                token=token,
+                user_id=uid,
+                success="Second factor reset: their sessions ended, and they will set one up "
+                "again when they next sign in (if the firm's policy asks for one).",
             )
 
     @rx.event

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal.services import firm_time, mail_queue, team
+from portal.services import firm_time, mail_queue, second_factor, team
 from portal.services.mail_content import DIGEST_HOUR
 from portal.services.mail_queue import OutgoingRow
+from portal.services.second_factor import FactorPolicy
 from portal.services.team import PersonRow, PlanView
 from state.calls import call
 from state.logins import LoginAdminMixin
@@ -25,6 +26,7 @@ class SettingsState(LoginAdminMixin, SessionState):
     people: list[PersonRow] = []
     time_zone: str = ""
     outgoing: list[OutgoingRow] = []
+    factor_policy: FactorPolicy = FactorPolicy()
 
     @rx.event
     def load(self):
@@ -35,6 +37,7 @@ class SettingsState(LoginAdminMixin, SessionState):
         self.people = call(team.list_staff)
         self.time_zone = call(firm_time.time_zone)
         self.outgoing = call(mail_queue.outgoing)
+        self.factor_policy = call(second_factor.policy)
 
     @rx.event
     def save_modules(self, form: dict):
@@ -46,6 +49,18 @@ class SettingsState(LoginAdminMixin, SessionState):
             portal=form.get("portal") == "on",
             expected=(self.plan.filing_steps_enabled, self.plan.portal_enabled),
             success="Modules saved.",
+        )
+
+    @rx.event
+    def save_factor_policy(self, form: dict):
+        self._submit(
+            form,
+            second_factor.set_policy,
+            admins=form.get("mfa_admins") == "on",
+            staff=form.get("mfa_staff") == "on",
+            bookkeepers=form.get("mfa_bookkeepers") == "on",
+            success="Second-factor policy saved. Anyone it now covers who has no second "
+            "factor must set one up before they can do anything else.",
         )
 
     @rx.event

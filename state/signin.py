@@ -40,6 +40,25 @@ def handoff_script(code: str, next_path: str) -> str:
     )
 
 
+def _finish(pending: str, code: str, ip: str, user_agent: str) -> signin.SignInResult:
+    try:
+        with unit_of_work() as session:
+            return signin.finish_with_code(
+                session=session, pending=pending, code=code, ip=ip, user_agent=user_agent
+            )
+    except Exception as exc:
+        return signin.SignInResult(False, unexpected(signin.finish_with_code, exc).message)
+
+
+def landing_role(result: signin.SignInResult) -> access.Role:
+    """Where a new session starts: a forced password change first, then a required factor."""
+    if result.must_change_password:
+        return access.Role.PASSWORD_CHANGE
+    if result.must_enrol:
+        return access.Role.MUST_ENROL
+    return access.Role(result.role)
+
+
 def _sign_in(email: str, password: str, ip: str, user_agent: str) -> signin.SignInResult:
     try:
         with unit_of_work() as session:
@@ -60,6 +79,15 @@ class SignInState(SessionState):
     _handled_token: str = ""
     # When the error was shown: a reconnect re-runs `load`, and must not wipe it.
     _error_at: float = 0.0
+    # "password", or "code" once the password matched and a second factor is asked.
+    step: str = "password"
+    # The code step asks for a recovery code instead of the app's code.
+    use_recovery: bool = False
+    # The email typed, shown again if the person starts again.
+    typed_email: str = ""
+    # Names the sign-in challenge the password opened. Server side only (underscore): the
+    # browser never holds it, so a second step cannot be forged from another tab or device.
+    _pending: str = ""
 
     @rx.event
     def load(self):
@@ -90,6 +118,15 @@ class SignInState(SessionState):
             self.router.session.client_ip,
             self.router.headers.user_agent,
         )
+        if result.needs_second_factor:
+            self.busy = False
+            self.typed_email = email
+            self._pending = result.pending
+            self.step = "code"
+            self.use_recovery = False
+            self.submit_token = new_token()
+            yield rx.set_value("password", "")
+            return
         if not result.ok:
             self.busy = False
             self.error = result.message
@@ -97,8 +134,56 @@ class SignInState(SessionState):
             self.submit_token = new_token()
             yield rx.set_value("password", "")
             return
-        role = access.Role.PASSWORD_CHANGE if result.must_change_password else result.role
+        yield self._hand_off(result)
+
+    def _hand_off(self, result: signin.SignInResult):
         next_path = access.safe_next(
-            self.router.url.query_parameters.get("next"), access.Role(role)
+            self.router.url.query_parameters.get("next"), landing_role(result)
         )
-        yield rx.call_script(handoff_script(result.handoff_code, next_path))
+        return rx.call_script(handoff_script(result.handoff_code, next_path))
+
+    @rx.event
+    async def verify_code(self, form_data: dict):
+        """The second step. A refusal keeps the code typed, to correct it; a challenge that
+        is over sends the person back to the password."""
+        token = str(form_data.get("_token") or "")[:64]
+        if self.busy or self.step != "code" or (token and token == self._handled_token):
+            return
+        self._handled_token = token
+        code = str(form_data.get("code") or "")[:64]
+        self.busy = True
+        self.error = ""
+        yield
+        result = await asyncio.to_thread(
+            _finish,
+            self._pending,
+            code,
+            self.router.session.client_ip,
+            self.router.headers.user_agent,
+        )
+        if not result.ok:
+            self.busy = False
+            self.error = result.message
+            self._error_at = time.time()
+            self.submit_token = new_token()
+            if result.restart:
+                self._pending = ""
+                self.step = "password"
+            return
+        self._pending = ""
+        yield self._hand_off(result)
+
+    @rx.event
+    def toggle_recovery(self):
+        self.use_recovery = not self.use_recovery
+        self.error = ""
+
+    @rx.event
+    def start_again(self):
+        """Back to the email and password; the challenge is simply left to expire."""
+        self._pending = ""
+        self.step = "password"
+        self.use_recovery = False
+        self.error = ""
+        self.busy = False
+        self.submit_token = new_token()

@@ -36,6 +36,9 @@ def password_hash(password: str = PASSWORD) -> str:
 def make_firm(session: Session, name: str | None = None, **fields) -> Firm:
     fields.setdefault("filing_steps_enabled", True)
     fields.setdefault("portal_enabled", True)
+    # New firms require a second factor of admins and staff; tests of the policy turn it on.
+    for switch in ("mfa_admins", "mfa_staff", "mfa_bookkeepers"):
+        fields.setdefault(switch, False)
     firm = Firm(name=name or f"Firm {next(_serial)}", **fields)
     session.add(firm)
     session.flush()

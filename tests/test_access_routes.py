@@ -62,6 +62,28 @@ def test_must_change_password_comes_before_anything_else():
     assert access.route_decision(Role.PASSWORD_CHANGE, routes.CHANGE_PASSWORD).allowed
 
 
+@pytest.mark.parametrize("route", sorted(set(routes.PAGE_ROUTES) - {routes.SECURITY}))
+def test_a_person_who_must_enrol_is_sent_to_the_security_page_from_every_other_page(route):
+    decision = access.route_decision(Role.MUST_ENROL, route)
+    assert not decision.allowed and decision.redirect == routes.SECURITY
+    assert access.route_decision(Role.MUST_ENROL, routes.SECURITY).allowed
+
+
+def test_a_forced_password_change_comes_before_the_second_factor():
+    from portal.auth import Actor
+
+    both = Actor(1, 1, "staff", "S", "s@x.example", 1, must_change_password=True, must_enrol=True)
+    assert access.role_for(both) is Role.PASSWORD_CHANGE
+    enrol = Actor(1, 1, "staff", "S", "s@x.example", 1, must_change_password=False, must_enrol=True)
+    assert access.role_for(enrol) is Role.MUST_ENROL
+    assert access.safe_next("/clients", Role.MUST_ENROL) == routes.SECURITY
+
+
+@pytest.mark.parametrize("role", [BK, STAFF, ADMIN])
+def test_everyone_with_work_can_open_their_security_page(role):
+    assert access.route_decision(role, routes.SECURITY).allowed
+
+
 @pytest.mark.parametrize(
     ("next_path", "role", "expected"),
     [

@@ -47,8 +47,44 @@ def test_bookkeepers_and_visitors_get_strictly_less_than_staff():
         "state.signin.SignInState.sign_in",
         "state.passkeys.PasskeySignInState.start_sign_in",
         "state.passkeys.PasskeySignInState.finish_sign_in",
+        "state.signin.SignInState.verify_code",
+        "state.signin.SignInState.toggle_recovery",
+        "state.signin.SignInState.start_again",
     }
     assert access.EVENTS[access.Role.STAFF] <= access.EVENTS[access.Role.ADMIN]
+
+
+PASSKEY_HANDLERS = (
+    "load",
+    "start_registration",
+    "finish_registration",
+    "start_rename",
+    "cancel_rename",
+    "rename",
+    "ask_remove",
+    "keep",
+    "remove",
+)
+
+
+def test_a_person_who_must_enrol_may_only_set_up_a_factor_and_sign_out():
+    must_enrol = access.EVENTS[access.Role.MUST_ENROL] - access.REFLEX_INTERNAL
+    assert must_enrol == {
+        "state.session.SessionState.enter_page",
+        "state.session.SessionState.sign_out",
+        "state.session.SessionState.keep_typed",
+        "state.security.SecurityState.load",
+        "state.security.SecurityState.start_enrolment",
+        "state.security.SecurityState.confirm_enrolment",
+        "state.security.SecurityState.cancel_enrolment",
+        "state.security.SecurityState.dismiss_codes",
+        # A passkey is the other factor they may set up (and name, or remove again).
+        *(f"state.passkeys.PasskeysState.{name}" for name in PASSKEY_HANDLERS),
+    }
+    # Everything they may do, every role with work may do too: nothing extra is opened.
+    for role in (access.Role.BOOKKEEPER, access.Role.STAFF, access.Role.ADMIN):
+        assert access.EVENTS[access.Role.MUST_ENROL] <= access.EVENTS[role]
+    assert access.ROUTES[access.Role.MUST_ENROL] == {routes.SECURITY, routes.NOT_FOUND}
 
 
 def test_every_listed_route_is_a_page_route():

@@ -71,6 +71,13 @@ NO_SERVICE_CALL = {
     # Shows the person's own typed text back after a push cleared the page; no service call.
     "state.session.SessionState.keep_typed",
     "state.signin.SignInState.load",
+    # Only switches the code step's field, or goes back to the password step.
+    "state.signin.SignInState.toggle_recovery",
+    "state.signin.SignInState.start_again",
+    # Without a password step that opened a challenge, it has nothing to check.
+    "state.signin.SignInState.verify_code",
+    # Forgets the recovery codes shown once; loads and changes nothing.
+    "state.security.SecurityState.dismiss_codes",
     "state.task.TaskState.cancel_edit_time",
     "state.task.TaskState.cancel_waiting",
     "state.task.TaskState.load",

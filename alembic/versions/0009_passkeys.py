@@ -1,7 +1,7 @@
 """passkeys: registered WebAuthn credentials, and the challenges of their ceremonies
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-29
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0009"
-# The lead re-chains this after the other migrations of issue 11 at merge.
-down_revision: str | None = "0007"
+# Chained after the second factor's migration (the lead re-chains at merge if needed).
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

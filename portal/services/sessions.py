@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from models import Firm, LoginSession, User, UserRole, utcnow
 from portal.auth import Actor, digest, looks_like_secret, new_secret
 from portal.services import live
+from portal.services.second_factor import has_factor_clause, policy_requires
 from portal.settings import get_settings
 
 HANDOFF_SECONDS = 60
@@ -104,6 +105,10 @@ _RESOLVE = (
         Firm.name.label("firm_name"),
         Firm.filing_steps_enabled,
         Firm.portal_enabled,
+        Firm.mfa_admins,
+        Firm.mfa_staff,
+        Firm.mfa_bookkeepers,
+        has_factor_clause().label("has_factor"),
     )
     .join(User, User.id == LoginSession.user_id)
     .join(Firm, Firm.id == User.firm_id)
@@ -159,6 +164,7 @@ def resolve(
             must_change_password=row.must_change_password,
             firm_name=row.firm_name,
             ip=ip,
+            must_enrol=policy_requires(row, row.role) and not row.has_factor,
         )
     )
 

@@ -11,18 +11,21 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
-from models import Firm, SignInAttempt, User, UserRole, utcnow
+from models import Firm, SignInAttempt, SignInChallenge, User, UserRole, utcnow
 from portal.auth import (
     burn_password_check,
+    digest,
+    looks_like_secret,
+    new_secret,
     normalize_email,
     sign_in_password_problem,
     verify_password,
 )
 from portal.db import serialize_on
-from portal.services import audit, sessions
+from portal.services import audit, second_factor, sessions
 
 WINDOW = timedelta(minutes=15)
 # Failed tries allowed on one account from one client address within the window.
@@ -34,6 +37,9 @@ ACCOUNT_LIMIT = 50
 KNOWN_ADDRESS_DAYS = 30
 KEEP_ATTEMPTS = timedelta(days=KNOWN_ADDRESS_DAYS)
 _COUNTED = ("pending", "failed")
+# After the password, the code must follow within this time and these many tries.
+CHALLENGE_TTL = timedelta(minutes=5)
+CHALLENGE_TRIES = 5
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 WRONG_CREDENTIALS = "The email or password is incorrect."
@@ -43,6 +49,10 @@ PORTAL_OFF = (
     "Bookkeeper sign-in is turned off for your firm: the Bookkeeper Portal add-on (which "
     "needs Filing Steps) is not enabled. Ask your firm's admin to turn it on in Settings."
 )
+CHALLENGE_ENDED = (
+    "This sign-in has expired or was already used. Start again with your email and password."
+)
+CHALLENGE_SPENT = "Too many wrong codes for this sign-in. Start again with your email and password."
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,14 @@ class SignInResult:
     handoff_code: str = ""
     role: str = ""
     must_change_password: bool = False
+    # The firm's policy requires a second factor this person has not set up yet.
+    must_enrol: bool = False
+    # The password matched and a second factor is needed: `pending` names the challenge
+    # (keep it server side); finish_with_code takes it with the code.
+    needs_second_factor: bool = False
+    pending: str = ""
+    # The challenge is over (expired, used, too many wrong codes): back to the password.
+    restart: bool = False
 
 
 def _throttle_message(minutes: int) -> str:
@@ -183,6 +201,52 @@ def sign_in(
         session.commit()
         return SignInResult(False, refusal[1])
 
+    session.execute(
+        delete(SignInAttempt).where(
+            SignInAttempt.email == normalized, SignInAttempt.at < now - KEEP_ATTEMPTS
+        )
+    )
+    if second_factor.user_has_factor(session, user.id):
+        return _challenge(session, user, ip=ip, now=now)
+    return _open_session(session, user, ip=ip, user_agent=user_agent, now=now)
+
+
+def _challenge(session: Session, user: User, *, ip: str, now: datetime) -> SignInResult:
+    """The password matched; the second factor is still to come. No session yet."""
+    pending = new_secret()
+    session.execute(
+        delete(SignInChallenge).where(
+            SignInChallenge.user_id == user.id, SignInChallenge.created_at < now - timedelta(days=1)
+        )
+    )
+    session.add(
+        SignInChallenge(
+            user_id=user.id,
+            secret_hash=digest(pending),
+            created_at=now,
+            expires_at=now + CHALLENGE_TTL,
+            ip=ip[:64],
+        )
+    )
+    audit.record(
+        session=session,
+        action="sign_in_password",
+        firm_id=user.firm_id,
+        actor_id=user.id,
+        actor_label=user.email,
+        target_type="user",
+        target_id=user.id,
+        detail="password accepted; second factor asked",
+        ip=ip,
+        at=now,
+    )
+    session.commit()
+    return SignInResult(False, needs_second_factor=True, pending=pending)
+
+
+def _open_session(
+    session: Session, user: User, *, ip: str, user_agent: str, now: datetime, detail: str = ""
+) -> SignInResult:
     code = sessions.start(session=session, user=user, ip=ip, user_agent=user_agent, now=now)
     user.last_sign_in_at = now
     session.add(user)
@@ -191,21 +255,95 @@ def sign_in(
         action="sign_in",
         firm_id=user.firm_id,
         actor_id=user.id,
-        actor_label=normalized,
+        actor_label=user.email,
         target_type="user",
         target_id=user.id,
+        detail=detail,
         ip=ip,
         at=now,
     )
-    session.execute(
-        delete(SignInAttempt).where(
-            SignInAttempt.email == normalized, SignInAttempt.at < now - KEEP_ATTEMPTS
-        )
+    firm = session.get(Firm, user.firm_id)
+    must_enrol = bool(
+        firm
+        and second_factor.policy_requires(firm, user.role)
+        and not second_factor.user_has_factor(session, user.id)
     )
     session.commit()
     return SignInResult(
-        True, handoff_code=code, role=user.role, must_change_password=user.must_change_password
+        True,
+        handoff_code=code,
+        role=user.role,
+        must_change_password=user.must_change_password,
+        must_enrol=must_enrol,
     )
+
+
+def finish_with_code(
+    *,
+    session: Session,
+    pending: str,
+    code: str,
+    ip: str,
+    user_agent: str = "",
+    now: datetime | None = None,
+) -> SignInResult:
+    """The second step: an authenticator code or a recovery code for the challenge the
+    password opened. Each challenge takes one good code, within 5 minutes and 5 tries."""
+    now = now or utcnow()
+    if not looks_like_secret(pending):
+        return SignInResult(False, CHALLENGE_ENDED, restart=True)
+    challenge = session.exec(
+        select(SignInChallenge).where(SignInChallenge.secret_hash == digest(pending))
+    ).first()
+    if challenge is None:
+        return SignInResult(False, CHALLENGE_ENDED, restart=True)
+    # Counted as a failure before the check (and given back on success): the UPDATE only
+    # passes while the challenge is alive, and serialises tries on it, across workers.
+    alive = session.execute(
+        update(SignInChallenge)
+        .where(
+            SignInChallenge.id == challenge.id,
+            SignInChallenge.used_at.is_(None),
+            SignInChallenge.expires_at > now,
+            SignInChallenge.failures < CHALLENGE_TRIES,
+        )
+        .values(failures=SignInChallenge.failures + 1)
+    ).rowcount
+    if not alive:
+        session.rollback()
+        return SignInResult(False, CHALLENGE_ENDED, restart=True)
+    session.refresh(challenge)
+    user = session.get(User, challenge.user_id)
+    refusal = _account_refusal(session, user) if user is not None else ("gone", CHALLENGE_ENDED)
+    if refusal:
+        challenge.used_at = now
+        session.add(challenge)
+        session.commit()
+        return SignInResult(False, refusal[1], restart=True)
+    checked = second_factor.check_code(session, user, code, ip=ip, now=now)
+    if not checked.ok:
+        spent = challenge.failures >= CHALLENGE_TRIES
+        audit.record(
+            session=session,
+            action="sign_in",
+            outcome="refused",
+            firm_id=user.firm_id,
+            actor_id=user.id,
+            actor_label=user.email,
+            detail="throttled" if checked.message.startswith("Too many") else "wrong code",
+            ip=ip,
+            at=now,
+        )
+        session.commit()
+        if spent and not checked.message.startswith("Too many"):
+            return SignInResult(False, CHALLENGE_SPENT, restart=True)
+        return SignInResult(False, checked.message)
+    challenge.failures -= 1
+    challenge.used_at = now
+    session.add(challenge)
+    second_factor.forget_old_failures(session, user.id, now)
+    detail = "with a recovery code" if checked.kind == "recovery" else "with an authenticator app"
+    return _open_session(session, user, ip=ip, user_agent=user_agent, now=now, detail=detail)
 
 
 def _account_refusal(session: Session, user: User) -> tuple[str, str] | None:

@@ -27,7 +27,7 @@ KEEP = timedelta(days=1)
 MAX_TOKEN_CHARS = 64
 # Never part of a key, not even hashed: a fast hash of a password is a password to anyone
 # who can guess the rest. The token alone tells these submissions apart.
-SECRET_ARGUMENTS = frozenset({"password", "current", "new", "confirm"})
+SECRET_ARGUMENTS = frozenset({"password", "current", "new", "confirm", "code"})
 
 
 def key(actor: Actor, token: object, fn: Callable, kwargs: Mapping[str, Any]) -> str | None:

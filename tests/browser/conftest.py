@@ -6,12 +6,19 @@ test those frames are audited: nothing outside a bookkeeper's scope may have rea
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.browser import sign_in  # noqa: F401  (the tests import it from here)
 from tests.support.oracle import Oracle
-from tests.support.payload_audit import FrameLog, violations
+from tests.support.payload_audit import (
+    FrameLog,
+    enrolled_secrets,
+    secret_violations,
+    violations,
+)
 
 expect.set_options(timeout=15_000)
 
@@ -26,6 +33,13 @@ def frame_logs(live_app):
     problems = [v for log in logs for v in violations(log, before, after)]
     assert problems == [], "out-of-scope data reached a bookkeeper's browser:\n" + "\n".join(
         problems[:20]
+    )
+    secrets = enrolled_secrets(
+        live_app.database_url, live_app.data_dir, os.environ.get("PORTAL_SECRET_KEY", "")
+    )
+    leaks = [v for log in logs for v in secret_violations(log, secrets)]
+    assert leaks == [], "an authenticator secret reached a browser after enrolment:\n" + (
+        "\n".join(leaks[:20])
     )
 
 

@@ -54,6 +54,7 @@ HEADINGS = {
     routes.AUDIT: "Audit log",
     routes.CHANGE_PASSWORD: "Choose a new password",
     routes.ACCOUNT: "Your account",
+    routes.SECURITY: "Sign-in security",
     routes.ACCESS_REVIEW: "Access review",
 }
 # The 404 page is the not-found panel inside the shell, whose heading is a level 2 one.

@@ -74,7 +74,7 @@ def test_register_a_passkey_then_sign_in_with_it_and_no_password(live_app, open_
 
     sign_in(page, email, PASSWORD)
     expect(page.get_by_role("heading", name="Firm home", level=1)).to_be_visible()
-    page.goto("/account")
+    page.goto("/account/security")
     section = page.get_by_role("region", name="Passkeys")
     expect(section.get_by_text("You have no passkeys yet.")).to_be_visible()
     # A name is asked first; an empty one is refused before the browser is asked.
@@ -113,7 +113,7 @@ def test_register_a_passkey_then_sign_in_with_it_and_no_password(live_app, open_
     assert len(rows(live_app, LoginSession, LoginSession.user_id == user_id)) == 2
 
     # Rename, then remove with a confirmation.
-    page.goto("/account")
+    page.goto("/account/security")
     section = page.get_by_role("region", name="Passkeys")
     section.get_by_role("button", name="Rename Work laptop").click()
     section.get_by_label("New name for Work laptop").fill("Old laptop")
@@ -146,7 +146,7 @@ def test_a_passkey_that_does_not_verify_its_user_signs_nobody_in(live_app, open_
     cdp, authenticator = virtual_authenticator(context, page)
     sign_in(page, email, PASSWORD)
     expect(page.get_by_role("heading", name="Firm home", level=1)).to_be_visible()
-    page.goto("/account")
+    page.goto("/account/security")
     section = page.get_by_role("region", name="Passkeys")
     section.get_by_label("Name for a new passkey").fill("Key")
     section.get_by_role("button", name="Add a passkey").click()

@@ -22,7 +22,7 @@ import websockets
 from sqlmodel import Session, select
 
 from models import Firm, Passkey
-from portal import access
+from portal import access, routes
 from portal.db import engine_for
 from tests.factories import make_user
 from tests.security.conftest import SECOND_FIRM
@@ -43,6 +43,10 @@ def is_refusal_toast(event) -> bool:
 
 def is_sign_in_redirect(event) -> bool:
     return event.get("name") == "_redirect" and "/login" in str(event.get("payload"))
+
+
+def is_enrolment_redirect(event) -> bool:
+    return event.get("name") == "_redirect" and routes.SECURITY in str(event.get("payload"))
 
 
 # Renewed on every page entry, so a reconnect always brings a new one.
@@ -152,8 +156,44 @@ def test_a_signed_out_visitor_cannot_reach_any_handler_off_their_list(live_app, 
     _check_layer_one(live_app, attempts, result, is_sign_in_redirect)
 
 
-@pytest.mark.parametrize("who", ["bookkeeper", "signed_out"])
-def test_setvar_on_every_var_of_every_state_is_refused(live_app, cast, who):
+@pytest.fixture(scope="module")
+def must_enrol_cookie(live_app, second_firm):
+    """A bookkeeper of a firm whose policy requires a second factor, who has none: signed in
+    with the password, and held to setting one up."""
+    from sqlmodel import Session
+
+    from portal.db import engine_for
+    from tests.factories import PASSWORD, make_firm, make_user
+    from tests.support.live import live_settings, sign_in_cookie
+
+    with live_settings(live_app), Session(engine_for(live_app.database_url)) as session:
+        firm = make_firm(session, "Strict Policy LLP", mfa_bookkeepers=True, mfa_staff=True)
+        user = make_user(session, firm, "bookkeeper", email="enrol-me@strict.example")
+        session.commit()
+        email = user.email
+    return sign_in_cookie(live_app, email, PASSWORD)
+
+
+def test_a_person_who_must_enrol_cannot_reach_any_handler_but_enrolment(
+    live_app, must_enrol_cookie
+):
+    attempts = off_list_attempts(access.Role.MUST_ENROL)
+    keys = {a.key for a in attempts}
+    assert {
+        "state.tasks.TasksState.load",
+        "state.account.AccountState.load",
+        "state.security.SecurityState.disable",
+        "state.security.SecurityState.regenerate_codes",
+        "state.password.PasswordState.change_password",
+        "state.notifications.NotificationsState.open_list",
+        "state.settings.SettingsState.load",
+    } <= keys
+    result = run_async(_forge, live_app, must_enrol_cookie, routes.SECURITY, attempts)
+    _check_layer_one(live_app, attempts, result, is_enrolment_redirect)
+
+
+@pytest.mark.parametrize("who", ["bookkeeper", "signed_out", "must_enrol"])
+def test_setvar_on_every_var_of_every_state_is_refused(live_app, cast, who, request):
     attempts = []
     for key, (cls, name) in sorted(all_handlers().items()):
         if name != "setvar":
@@ -163,11 +203,15 @@ def test_setvar_on_every_var_of_every_state_is_refused(live_app, cast, who):
                 Attempt(key, event_name(cls, "setvar"), {"var_name": var, "value": "forged"})
             )
     assert len(attempts) > 60
-    cookie, path, expect = (
-        (cast.bea, "/tasks", is_refusal_toast)
-        if who == "bookkeeper"
-        else ("", "/login", is_sign_in_redirect)
-    )
+    cookie, path, expect = {
+        "bookkeeper": (cast.bea, "/tasks", is_refusal_toast),
+        "signed_out": ("", "/login", is_sign_in_redirect),
+        "must_enrol": (
+            request.getfixturevalue("must_enrol_cookie") if who == "must_enrol" else "",
+            routes.SECURITY,
+            is_enrolment_redirect,
+        ),
+    }[who]
     result = run_async(_forge, live_app, cookie, path, attempts)
     _check_layer_one(live_app, attempts, result, expect)
 

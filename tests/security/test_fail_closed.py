@@ -233,3 +233,29 @@ def test_a_failing_session_lookup_is_signed_out_and_logged(
     assert response.text == signed_out.text
     assert dict(response.headers) == dict(signed_out.headers)
     assert PDF not in response.content
+
+
+# -- the second factor the firm requires ------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["bookkeeper", "staff"])
+def test_a_person_who_must_enrol_gets_no_document_and_no_export(session, world, http, role):
+    """The policy applies between two requests: the very next download is refused, exactly
+    as a document out of scope, and recorded."""
+    from models import Firm
+
+    token = open_session(session, world[role])
+    url = world["document"].download_url
+    assert http.get(url, headers=cookie(token)).status_code == 200
+    firm = session.get(Firm, world[role].firm_id)
+    firm.mfa_bookkeepers = firm.mfa_staff = True
+    session.add(firm)
+    session.commit()
+    header = f"{SESSION_COOKIE}={token}"
+    assert resolve_cookie(header, "127.0.0.1").actor.must_enrol
+    missing = http.get("/documents/999999/download", headers=cookie(token))
+    response = http.get(url, headers=cookie(token))
+    assert response.status_code == 404 and response.text == missing.text
+    assert PDF not in response.content
+    assert refusals(session, f"document {world['document'].id}") == 1
+    assert http.get("/audit/access/export", headers=cookie(token)).status_code in (403, 404)

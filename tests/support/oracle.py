@@ -105,8 +105,16 @@ class Oracle:
         return {sid for sid in self.steps if self.can_open_step(user_id, sid)}
 
     def secrets(self) -> set[str]:
-        """What must never reach any browser: password and session-token hashes."""
+        """What must never reach any browser: password and session-token hashes, sealed
+        authenticator secrets."""
         found = {u["password_hash"] for u in self.users.values()}
+        # Sealed authenticator secrets, switched on or being set up: never sent, even sealed.
+        found |= {
+            u[column]
+            for u in self.users.values()
+            for column in ("totp_secret", "totp_pending")
+            if u.get(column)
+        }
         found |= {s["token_hash"] for s in self.sessions.values() if s["token_hash"]}
         return found
 
