@@ -127,6 +127,8 @@ _SIGNED_OUT_EVENTS = _union(
         "verify_code",
         "toggle_recovery",
         "start_again",
+        "use_passkey",
+        "finish_passkey",
     ),
     _handlers("state.passkeys.PasskeySignInState", "start_sign_in", "finish_sign_in"),
 )

@@ -62,6 +62,8 @@ DOING = {
     "passkeys.remove": "removing your passkey",
     "passkeys.sign_in_options": "preparing the passkey sign-in",
     "passkeys.sign_in": "signing you in with your passkey",
+    "signin.passkey_options": "preparing your passkey",
+    "signin.finish_with_passkey": "checking your passkey",
     "steps.add_checklist_item": "adding the checklist item",
     "steps.add_comment": "saving your comment",
     "steps.add_step": "adding the step",

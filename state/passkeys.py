@@ -20,10 +20,10 @@ from portal import access
 from portal.db import unit_of_work
 from portal.services import passkeys, signin
 from portal.services.errors import ServiceError
+from state import signin as signin_state
 from state.calls import call, unexpected
 from state.page import PageMixin, clear_form
 from state.session import SessionState
-from state.signin import handoff_script
 
 ADD_FORM = "add-passkey"
 # A ceremony the browser never answered (a tab frozen mid-way) stops blocking a new one once
@@ -58,7 +58,7 @@ def browser_problem(result: object) -> str:
     return BROWSER_REASONS.get(str(reason), BROWSER_REASONS["failed"])
 
 
-def _credential(result: dict) -> str:
+def credential_text(result: dict) -> str:
     return str(result.get("credential") or "")[: passkeys.MAX_RESPONSE_CHARS + 1]
 
 
@@ -146,7 +146,7 @@ class PasskeysState(PageMixin, SessionState):
             challenge=challenge,
             user_handle=handle,
             name=name,
-            credential=_credential(result),
+            credential=credential_text(result),
             success="Your passkey is added. You can use it to sign in without a password.",
         )
         return clear_form({"_form": ADD_FORM}) if done else None
@@ -254,7 +254,7 @@ class PasskeySignInState(SessionState):
         outcome = await asyncio.to_thread(
             _finish,
             challenge,
-            _credential(result),
+            credential_text(result),
             self.router.session.client_ip,
             self.router.headers.user_agent,
         )
@@ -262,8 +262,7 @@ class PasskeySignInState(SessionState):
             self.passkey_busy = False
             self.passkey_error = outcome.message
             return
-        role = access.Role.PASSWORD_CHANGE if outcome.must_change_password else outcome.role
         next_path = access.safe_next(
-            self.router.url.query_parameters.get("next"), access.Role(role)
+            self.router.url.query_parameters.get("next"), signin_state.landing_role(outcome)
         )
-        yield rx.call_script(handoff_script(outcome.handoff_code, next_path))
+        yield rx.call_script(signin_state.handoff_script(outcome.handoff_code, next_path))

@@ -50,6 +50,8 @@ def test_bookkeepers_and_visitors_get_strictly_less_than_staff():
         "state.signin.SignInState.verify_code",
         "state.signin.SignInState.toggle_recovery",
         "state.signin.SignInState.start_again",
+        "state.signin.SignInState.use_passkey",
+        "state.signin.SignInState.finish_passkey",
     }
     assert access.EVENTS[access.Role.STAFF] <= access.EVENTS[access.Role.ADMIN]
 

@@ -17,6 +17,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, exists, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -39,12 +40,15 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from models import Passkey, User, WebAuthnChallenge, utcnow
+from models import Firm, Passkey, User, WebAuthnChallenge, utcnow
 from portal.auth import Actor
 from portal.db import reads_only
-from portal.services import audit, inputs, sessions, signin
+from portal.services import audit, inputs
 from portal.services.errors import Invalid, NotFound
 from portal.settings import get_settings
+
+if TYPE_CHECKING:
+    from portal.services.signin import SignInResult
 
 REGISTER = "register"
 AUTHENTICATE = "authenticate"
@@ -178,6 +182,10 @@ def _own(session: Session, user_id: int) -> list[Passkey]:
     return list(
         session.exec(select(Passkey).where(Passkey.user_id == user_id).order_by(Passkey.id)).all()
     )
+
+
+def has_passkey(session: Session, user_id: int) -> bool:
+    return session.exec(select(Passkey.id).where(Passkey.user_id == user_id)).first() is not None
 
 
 def _active_user(session: Session, actor: Actor) -> User:
@@ -340,9 +348,26 @@ def rename(*, session: Session, actor: Actor, passkey_id: int, name: str) -> Non
     )
 
 
+LAST_FACTOR = (
+    "Your firm requires a second factor for your role, and this passkey is your last one. Add "
+    "another passkey or set up an authenticator app first, then remove it."
+)
+
+
 def remove(*, session: Session, actor: Actor, passkey_id: int) -> None:
+    from portal.services import second_factor
+
     passkey = _owned(session, actor, passkey_id)
     session.delete(passkey)
+    session.flush()
+    user = session.get(User, actor.user_id)
+    firm = session.get(Firm, user.firm_id) if user else None
+    if (
+        firm is not None
+        and second_factor.policy_requires(firm, user.role)
+        and not second_factor.user_has_factor(session, user.id)
+    ):
+        raise Invalid(LAST_FACTOR)
     audit.record(
         session=session,
         actor=actor,
@@ -471,9 +496,11 @@ def sign_in(
     ip: str,
     user_agent: str = "",
     now: datetime | None = None,
-) -> signin.SignInResult:
+) -> SignInResult:
     """Finish a passwordless sign-in: the passkey must verify the person (PIN or biometric),
     and the account must be allowed in exactly as after a password. Commits as it goes."""
+    from portal.services import signin  # signin asks this module about second factors
+
     now = now or utcnow()
     spent = _spend(session, challenge=challenge, purpose=AUTHENTICATE, user_id=None, now=now)
     session.commit()
@@ -527,24 +554,14 @@ def sign_in(
         )
         session.commit()
         return signin.SignInResult(False, refusal[1])
-    code = sessions.start(session=session, user=user, ip=ip, user_agent=user_agent, now=now)
-    user.last_sign_in_at = now
-    session.add(user)
-    audit.record(
-        session=session,
-        action="sign_in",
-        firm_id=user.firm_id,
-        actor_id=user.id,
-        actor_label=user.email,
-        target_type="user",
-        target_id=user.id,
-        detail=f"passkey #{checked.passkey.id}",
+    # A verified passkey is two factors in itself: no code is asked after it.
+    return signin._open_session(
+        session,
+        user,
         ip=ip,
-        at=now,
-    )
-    session.commit()
-    return signin.SignInResult(
-        True, handoff_code=code, role=user.role, must_change_password=user.must_change_password
+        user_agent=user_agent,
+        now=now,
+        detail=f"passkey #{checked.passkey.id}",
     )
 
 
