@@ -143,7 +143,7 @@ def passkey_sign_in() -> rx.Component:
     """The sign-in page's passwordless way in."""
     return rx.vstack(
         rx.separator(size="4"),
-        error_message(PasskeySignInState.passkey_error),
+        error_message(PasskeySignInState.error),
         rx.button(
             rx.icon("key_round", aria_hidden="true"),
             "Sign in with a passkey",
@@ -151,7 +151,7 @@ def passkey_sign_in() -> rx.Component:
             size="3",
             variant="outline",
             width="100%",
-            loading=PasskeySignInState.passkey_busy,
+            loading=PasskeySignInState.busy,
             on_click=PasskeySignInState.start_sign_in,
         ),
         spacing="4",

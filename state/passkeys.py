@@ -216,23 +216,23 @@ def _finish(challenge: str, credential: str, ip: str, user_agent: str) -> signin
 class PasskeySignInState(SessionState):
     """ "Sign in with a passkey" on the sign-in page: no email, no password."""
 
-    passkey_error: str = ""
+    error: str = ""
     # Set from the first click until the browser leaves (or the try is refused).
-    passkey_busy: bool = False
+    busy: bool = False
     _challenge: str = ""
     _started_at: float = 0.0
 
     @rx.event
     def start_sign_in(self):
-        if self.passkey_busy and time.time() - self._started_at < WAIT_SECONDS:
+        if self.busy and time.time() - self._started_at < WAIT_SECONDS:
             return None
         try:
             ceremony = _options()
         except Exception as exc:
-            self.passkey_error = unexpected(passkeys.sign_in_options, exc).message
+            self.error = unexpected(passkeys.sign_in_options, exc).message
             return None
-        self.passkey_error = ""
-        self.passkey_busy = True
+        self.error = ""
+        self.busy = True
         self._started_at = time.time()
         self._challenge = ceremony.challenge
         return rx.call_script(
@@ -248,8 +248,8 @@ class PasskeySignInState(SessionState):
             return
         problem = browser_problem(result)
         if problem:
-            self.passkey_busy = False
-            self.passkey_error = problem
+            self.busy = False
+            self.error = problem
             return
         outcome = await asyncio.to_thread(
             _finish,
@@ -259,8 +259,8 @@ class PasskeySignInState(SessionState):
             self.router.headers.user_agent,
         )
         if not outcome.ok:
-            self.passkey_busy = False
-            self.passkey_error = outcome.message
+            self.busy = False
+            self.error = outcome.message
             return
         next_path = access.safe_next(
             self.router.url.query_parameters.get("next"), signin_state.landing_role(outcome)
