@@ -23,6 +23,7 @@ from portal.services.errors import ServiceError
 from state import signin as signin_state
 from state.calls import call, unexpected
 from state.page import PageMixin, clear_form
+from state.security import SecurityState
 from state.session import SessionState
 
 ADD_FORM = "add-passkey"
@@ -149,7 +150,10 @@ class PasskeysState(PageMixin, SessionState):
             credential=credential_text(result),
             success="Your passkey is added. You can use it to sign in without a password.",
         )
-        return clear_form({"_form": ADD_FORM}) if done else None
+        if not done:
+            return None
+        # The page's "second factor required" notice and its way on follow the new factor.
+        return [clear_form({"_form": ADD_FORM}), SecurityState.load]
 
     @rx.event
     def start_rename(self, passkey_id: int):

@@ -91,6 +91,9 @@ NO_SERVICE_CALL = {
     # The browser's answer to a ceremony this tab never started: nothing to check.
     "state.passkeys.PasskeysState.finish_registration",
     "state.passkeys.PasskeySignInState.finish_sign_in",
+    # Without a password step that opened a challenge, there is no passkey to ask for.
+    "state.signin.SignInState.use_passkey",
+    "state.signin.SignInState.finish_passkey",
 }
 
 HANDLERS = sorted(

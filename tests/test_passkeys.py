@@ -427,3 +427,95 @@ def test_the_browsers_answers_without_a_passkey_read_as_sentences():
     # The options reach the script as one JSON string literal, never as code.
     script = ceremony_script("get", '{"challenge": "abc\\u2028</script>"}')
     assert script.startswith('window.portalPasskeys.get("') and script.endswith('")')
+
+
+# With the second factor (portal/services/second_factor.py and the sign-in code step).
+
+
+def password_step(session, user):
+    from tests.factories import PASSWORD
+
+    return signin.sign_in(
+        session=session, email=user.email, password=PASSWORD, ip=IP, user_agent="pytest"
+    )
+
+
+def test_a_passkey_is_the_second_factor_after_the_password(session, firm, ana):
+    user, actor = ana
+    key, _ = enrol(session, actor)
+    first = password_step(session, user)
+    assert not first.ok and first.needs_second_factor and first.pending
+    assert first.with_passkey and not first.with_code
+    # No session yet: the password alone opened nothing.
+    assert (
+        session.exec(select(LoginSession).where(LoginSession.handoff_hash.is_not(None))).all() == []
+    )
+
+    ceremony = signin.passkey_options(session=session, pending=first.pending)
+    session.commit()
+    answer = soft.authenticate(key, ceremony.options, origin=origin())
+    done = signin.finish_with_passkey(
+        session=session,
+        pending=first.pending,
+        challenge=ceremony.challenge,
+        credential=answer,
+        ip=IP,
+    )
+    assert done.ok and done.handoff_code and not done.must_enrol
+    details = session.exec(
+        select(AuditEvent.detail).where(AuditEvent.action == "sign_in", AuditEvent.outcome == "ok")
+    ).all()
+    assert "with a passkey" in details
+    # The pending sign-in is spent: neither a passkey nor options work on it again.
+    assert signin.passkey_options(session=session, pending=first.pending) is None
+
+
+def test_someone_elses_passkey_is_no_second_factor(session, firm, ana):
+    user, actor = ana
+    enrol(session, actor)
+    other = make_user(session, firm)
+    other_key, _ = enrol(session, actor_for(other, make_login(session, other), firm=firm))
+    first = password_step(session, user)
+    ceremony = signin.passkey_options(session=session, pending=first.pending)
+    session.commit()
+    answer = soft.authenticate(other_key, ceremony.options, origin=origin())
+    refused = signin.finish_with_passkey(
+        session=session,
+        pending=first.pending,
+        challenge=ceremony.challenge,
+        credential=answer,
+        ip=IP,
+    )
+    assert not refused.ok and refused.message == passkeys.NOT_VERIFIED and not refused.restart
+    assert (
+        session.exec(select(LoginSession).where(LoginSession.handoff_hash.is_not(None))).all() == []
+    )
+    # Options come only from a live password step, never from a made-up one.
+    assert signin.passkey_options(session=session, pending="x" * 43) is None
+
+
+def test_a_passkey_counts_as_a_factor_for_the_firms_policy(session, firm, ana):
+    from portal.services import second_factor
+    from tests.factories import open_session
+
+    user, actor = ana
+    firm.mfa_staff = True
+    session.add(firm)
+    session.commit()
+    token = open_session(session, user)
+    assert sessions.resolve(session=session, token=token).actor.must_enrol
+    key, passkey_id = enrol(session, actor)
+    assert not sessions.resolve(session=session, token=token).actor.must_enrol
+    # Under the policy, the last factor cannot be removed.
+    with pytest.raises(Invalid, match="last one"):
+        passkeys.remove(session=session, actor=actor, passkey_id=passkey_id)
+    session.rollback()
+    assert len(passkeys.list_own(session=session, actor=actor)) == 1
+    # A passwordless sign-in opens a session that needs no enrolment.
+    result = passwordless(session, key)
+    assert result.ok and not result.must_enrol
+    # An admin's reset of the person's factors removes their passkeys too.
+    second_factor.clear_factors(session, session.get(User, user.id))
+    session.commit()
+    assert passkeys.list_own(session=session, actor=actor) == []
+    assert not second_factor.user_has_factor(session, user.id)

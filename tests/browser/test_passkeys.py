@@ -169,3 +169,36 @@ def test_a_passkey_that_does_not_verify_its_user_signs_nobody_in(live_app, open_
     assert len(refused) == 1 and "verification is required" in refused[0].detail
     assert len(rows(live_app, LoginSession, LoginSession.user_id == user_id)) == 1
     assert rows(live_app, User, User.id == user_id)[0].is_active
+
+
+def test_after_the_password_a_passkey_is_the_second_factor(live_app, open_context):
+    email, user_id = make_person(live_app)
+    context = open_context()
+    page = context.new_page()
+    virtual_authenticator(context, page)
+    sign_in(page, email, PASSWORD)
+    expect(page.get_by_role("heading", name="Firm home", level=1)).to_be_visible()
+    page.goto("/account/security")
+    section = page.get_by_role("region", name="Passkeys")
+    section.get_by_label("Name for a new passkey").fill("Phone")
+    section.get_by_role("button", name="Add a passkey").click()
+    expect(section.get_by_role("status")).to_contain_text("Your passkey is added")
+    sign_out(page)
+
+    # The password alone now opens nothing: the passkey finishes the sign-in.
+    sign_in(page, email, PASSWORD)
+    expect(page.get_by_role("heading", name="Two-step verification", level=1)).to_be_visible()
+    assert len(rows(live_app, LoginSession, LoginSession.user_id == user_id)) == 1
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page.get_by_role("heading", name="Firm home", level=1)).to_be_visible()
+    details = [
+        e.detail
+        for e in rows(
+            live_app,
+            AuditEvent,
+            AuditEvent.action == "sign_in",
+            AuditEvent.actor_id == user_id,
+            AuditEvent.outcome == "ok",
+        )
+    ]
+    assert details == ["", "with a passkey"]
