@@ -10,7 +10,7 @@ from pages.passkeys import passkeys_section
 from state.security import SecurityState as S
 
 
-def _code_field(prefix: str, label: str = "Current code") -> rx.Component:
+def _code_field(prefix: str, label: str) -> rx.Component:
     return rx.box(
         field(
             label,
@@ -108,6 +108,28 @@ def _enrolment() -> rx.Component:
     )
 
 
+def _code_form(*, prefix: str, title: str, text: str, label: str, button, on_submit):
+    return rx.vstack(
+        rx.heading(title, as_="h3", size="3"),
+        rx.text(text),
+        submit_form(
+            rx.hstack(
+                _code_field(prefix, label),
+                button,
+                align="start",
+                spacing="3",
+                wrap="wrap",
+            ),
+            on_submit=on_submit,
+            form_id=f"{prefix}-form",
+            aria_label=title,
+        ),
+        spacing="2",
+        align="start",
+        width="100%",
+    )
+
+
 def _when_on() -> rx.Component:
     return rx.vstack(
         rx.text(
@@ -118,31 +140,27 @@ def _when_on() -> rx.Component:
             rx.text.strong(S.status.recovery_left),
             ".",
         ),
-        submit_form(
-            rx.hstack(
-                _code_field("regenerate"),
-                rx.button("Make new recovery codes", type="submit", variant="soft"),
-                align="end",
-                spacing="3",
-                wrap="wrap",
+        _code_form(
+            prefix="regenerate",
+            title="New recovery codes",
+            text="Makes ten new codes; the ones you have now stop working.",
+            label="Code for new recovery codes",
+            button=rx.button(
+                "Make new recovery codes", type="submit", variant="soft", margin_top="1.6em"
             ),
             on_submit=S.regenerate_codes,
-            form_id="regenerate-codes",
-            aria_label="Make new recovery codes",
         ),
-        submit_form(
-            rx.hstack(
-                _code_field("disable"),
-                rx.button("Turn off", type="submit", variant="soft", color_scheme="red"),
-                align="end",
-                spacing="3",
-                wrap="wrap",
+        _code_form(
+            prefix="disable",
+            title="Turn off",
+            text="Signing in will ask for your password only.",
+            label="Code to turn it off",
+            button=rx.button(
+                "Turn off", type="submit", variant="soft", color_scheme="red", margin_top="1.6em"
             ),
             on_submit=S.disable,
-            form_id="disable-totp",
-            aria_label="Turn off the authenticator app",
         ),
-        spacing="4",
+        spacing="5",
         align="start",
         width="100%",
     )

@@ -479,6 +479,20 @@ def test_the_secret_is_never_in_a_var_the_browser_receives_once_enrolment_is_con
     # Reloading the page brings nothing of it back either.
     run_handler(state, "load")
     assert secret not in public_values(state) and state.status.totp_on
+    first_codes = list(state.recovery_codes)
+    run_handler(state, "dismiss_codes")
+    assert state.recovery_codes == []
+
+    # New recovery codes: a wrong code is refused with words, and counted.
+    wrong = {"_token": state.submit_token, "_form": "regenerate-form", "code": "000000"}
+    run_handler(state, "regenerate_codes", form=wrong)
+    assert state.error == second_factor.WRONG_CODE and state.recovery_codes == []
+    right = {"_token": state.submit_token, "_form": "regenerate-form", "code": first_codes[0]}
+    run_handler(state, "regenerate_codes", form=right)
+    assert state.error == "" and len(state.recovery_codes) == 10
+    assert set(state.recovery_codes).isdisjoint(first_codes)
+    assert state.status.recovery_left == 10
+    assert secret not in public_values(state)
 
 
 def test_the_sign_in_challenge_stays_on_the_server(session, firm):

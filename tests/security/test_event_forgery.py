@@ -240,6 +240,14 @@ NO_RECORD = {
     "state.account.AccountState.save_notifications",
     "state.notifications.NotificationsState.open_list",
     "state.notifications.NotificationsState.mark_all_read",
+    # The person's own second factor: every one acts on the acting person's own row only.
+    "state.security.SecurityState.load",
+    "state.security.SecurityState.start_enrolment",
+    "state.security.SecurityState.confirm_enrolment",
+    "state.security.SecurityState.cancel_enrolment",
+    "state.security.SecurityState.dismiss_codes",
+    "state.security.SecurityState.disable",
+    "state.security.SecurityState.regenerate_codes",
     # The person's own passkeys: loading the list, and a registration, which names no record
     # (its second event only hands back the challenge this tab was given).
     "state.passkeys.PasskeysState.load",
