@@ -202,3 +202,29 @@ def test_after_the_password_a_passkey_is_the_second_factor(live_app, open_contex
         )
     ]
     assert details == ["", "with a passkey"]
+
+
+def test_a_refused_or_cancelled_request_says_so_and_adds_nothing(live_app, open_context):
+    email, user_id = make_person(live_app)
+    context = open_context()
+    page = context.new_page()
+    # The authenticator cannot verify its user: the browser refuses the ceremony
+    # (NotAllowedError), exactly as when the person cancels the prompt.
+    cdp, authenticator = virtual_authenticator(context, page, isUserVerified=False)
+    sign_in(page, email, PASSWORD)
+    expect(page.get_by_role("heading", name="Firm home", level=1)).to_be_visible()
+    page.goto("/account/security")
+    section = page.get_by_role("region", name="Passkeys")
+    section.get_by_label("Name for a new passkey").fill("Tablet")
+    section.get_by_role("button", name="Add a passkey").click()
+    expect(section.get_by_role("alert")).to_have_text(
+        "The passkey request was cancelled or timed out. Nothing was changed; try again when "
+        "you are ready."
+    )
+    # What was typed stays, and the button works again.
+    expect(section.get_by_label("Name for a new passkey")).to_have_value("Tablet")
+    expect(section.get_by_role("button", name="Add a passkey")).to_be_enabled()
+    assert rows(live_app, Passkey, Passkey.user_id == user_id) == []
+    assert (
+        cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"] == []
+    )
