@@ -77,7 +77,11 @@ app = rx.App(
     # (rx.script goes through Helmet, which adds it only after the app has rendered, so
     # the first clicks on a fresh page, a double-click on "Sign in" among them, would
     # escape it.)
-    head_components=[rx.el.script(src="/submit_once.js")],
+    head_components=[
+        rx.el.script(src="/submit_once.js"),
+        # The browser side of passkeys (WebAuthn), called by state/passkeys.py.
+        rx.el.script(src="/passkeys.js"),
+    ],
     api_transformer=[routes_app(), lambda asgi: HttpGuard(asgi, routes.match)],
     backend_exception_handler=on_unexpected,
 )
