@@ -74,41 +74,22 @@ def _loading() -> rx.Component:
     return rx.text("Checking the link…", role="status")
 
 
-def invitation_page() -> rx.Component:
-    s = InvitationState
+def _link_page(s, *, heading: str, intro: rx.Component, on_submit, button: str, form_id: str):
+    """A page an emailed link opens: what the link is for, then a new password; or why the
+    link no longer works; or what happened once it was used."""
     return bare(
         _brand(),
         rx.card(
             rx.vstack(
-                rx.heading("Accept your invitation", as_="h1", size="6"),
+                rx.heading(heading, as_="h1", size="6"),
                 rx.match(
                     s.link_status,
                     (
                         "ok",
                         rx.vstack(
-                            rx.text(
-                                rx.cond(s.view.inviter != "", s.view.inviter, "Your firm's admin"),
-                                " invited you to ",
-                                rx.text.strong(s.view.firm_name),
-                                " as ",
-                                s.view.role_label.lower(),
-                                ".",
-                            ),
-                            rx.text(
-                                "Your login: ",
-                                rx.text.strong(s.view.email),
-                                ". Choose your password to sign in. This link works once, until ",
-                                s.view.expires,
-                                ".",
-                                size="2",
-                            ),
+                            intro,
                             error_message(s.error),
-                            _password_form(
-                                s,
-                                on_submit=s.accept,
-                                button="Set password and sign in",
-                                form_id="accept-invitation",
-                            ),
+                            _password_form(s, on_submit=on_submit, button=button, form_id=form_id),
                             spacing="4",
                             width="100%",
                         ),
@@ -126,50 +107,54 @@ def invitation_page() -> rx.Component:
     )
 
 
+def invitation_page() -> rx.Component:
+    s = InvitationState
+    return _link_page(
+        s,
+        heading="Accept your invitation",
+        intro=rx.fragment(
+            rx.text(
+                rx.cond(s.view.inviter != "", s.view.inviter, "Your firm's admin"),
+                " invited you to ",
+                rx.text.strong(s.view.firm_name),
+                " as ",
+                s.view.role_label.lower(),
+                ".",
+            ),
+            rx.text(
+                "Your login: ",
+                rx.text.strong(s.view.email),
+                ". Choose your password to sign in. This link works once, until ",
+                s.view.expires,
+                ".",
+                size="2",
+            ),
+        ),
+        on_submit=s.accept,
+        button="Set password and sign in",
+        form_id="accept-invitation",
+    )
+
+
 def reset_password_page() -> rx.Component:
     s = ResetPasswordState
-    return bare(
-        _brand(),
-        rx.card(
-            rx.vstack(
-                rx.heading("Choose a new password", as_="h1", size="6"),
-                rx.match(
-                    s.link_status,
-                    (
-                        "ok",
-                        rx.vstack(
-                            rx.text(
-                                "For ",
-                                rx.text.strong(s.view.email),
-                                " at ",
-                                s.view.firm_name,
-                                ". Setting it signs you out everywhere else and signs you in "
-                                "here. This link works once, until ",
-                                s.view.expires,
-                                ".",
-                                size="2",
-                            ),
-                            error_message(s.error),
-                            _password_form(
-                                s,
-                                on_submit=s.set_new_password,
-                                button="Set new password",
-                                form_id="reset-password",
-                            ),
-                            spacing="4",
-                            width="100%",
-                        ),
-                    ),
-                    ("dead", _dead_link(s)),
-                    ("done", _done(s)),
-                    _loading(),
-                ),
-                spacing="4",
-                width="100%",
-            ),
-            size="3",
-            width="100%",
+    return _link_page(
+        s,
+        heading="Choose a new password",
+        intro=rx.text(
+            "For ",
+            rx.text.strong(s.view.email),
+            " at ",
+            s.view.firm_name,
+            ". Setting it signs you out everywhere else and signs you in "
+            "here. This link works once, until ",
+            s.view.expires,
+            ".",
+            size="2",
         ),
+        on_submit=s.set_new_password,
+        button="Set new password",
+        form_id="reset-password",
     )
 
 
