@@ -74,10 +74,12 @@ def denied_to_all(handler: str) -> bool:
     return handler in DENIED_TO_ALL or handler.endswith(".setvar")
 
 
-_EVERY_PAGE = _handlers("state.session.SessionState", "enter_page")
+# `answer` takes the browser's answer to an action the server asked of this tab (what was
+# typed, a passkey): it does nothing unless the server asked (portal/browser.py).
+_EVERY_PAGE = _handlers("state.session.SessionState", "enter_page", "answer")
 _SIGNED_IN = _union(
     _EVERY_PAGE,
-    _handlers("state.session.SessionState", "sign_out", "dismiss_unsent", "keep_typed"),
+    _handlers("state.session.SessionState", "sign_out", "dismiss_unsent"),
     _handlers("state.password.PasswordState", "change_password"),
 )
 
@@ -129,7 +131,7 @@ _PASSWORD_CHANGE_EVENTS = _union(REFLEX_INTERNAL, _SIGNED_IN)
 _MUST_ENROL_EVENTS = _union(
     REFLEX_INTERNAL,
     _EVERY_PAGE,
-    _handlers("state.session.SessionState", "sign_out", "keep_typed"),
+    _handlers("state.session.SessionState", "sign_out"),
     _ENROLMENT,
 )
 

@@ -64,7 +64,7 @@ def test_a_person_who_must_enrol_may_only_set_up_a_factor_and_sign_out():
     assert must_enrol == {
         "state.session.SessionState.enter_page",
         "state.session.SessionState.sign_out",
-        "state.session.SessionState.keep_typed",
+        "state.session.SessionState.answer",
         "state.security.SecurityState.load",
         "state.security.SecurityState.start_enrolment",
         "state.security.SecurityState.confirm_enrolment",

@@ -72,8 +72,8 @@ NO_SERVICE_CALL = {
     "state.filing.FilingState.reload_editor",
     "state.filing.FilingState.start_edit_time",
     "state.session.SessionState.dismiss_unsent",
-    # Shows the person's own typed text back after a push cleared the page; no service call.
-    "state.session.SessionState.keep_typed",
+    # Hands the browser's answer to what the server asked of it; does nothing unasked.
+    "state.session.SessionState.answer",
     "state.signin.SignInState.load",
     # Only switches the code step's field, or goes back to the password step.
     "state.signin.SignInState.toggle_recovery",

@@ -294,7 +294,8 @@ async def burst(sock: ReflexSocket, count: int) -> tuple[int, int]:
 
 def _too_fast(update: Update) -> bool:
     return any(
-        event.get("name") == "_call_function" and TOO_FAST_MESSAGE in json.dumps(event)
+        event.get("name") == "_set_value"
+        and TOO_FAST_MESSAGE in json.dumps(event, ensure_ascii=False)
         for event in update.events
     )
 
