@@ -92,6 +92,14 @@
     }
   };
 
+  // Some of Reflex's browser helpers exist only in the compiled page (clearing an upload's
+  // chosen files): a hidden button marked data-portal-press runs one as its own click
+  // handler, compiled into the page; the server names the button.
+  const press = ({ id }) => {
+    const button = document.getElementById(String(id));
+    if (button && button.hasAttribute("data-portal-press")) button.click();
+  };
+
   // Passkeys: assets/passkeys.js asks the authenticator; the answer goes back as data.
   const passkey = (kind, name) => async ({ options }) => {
     const ceremonies = window.portalPasskeys;
@@ -108,6 +116,7 @@
     clean_address,
     typed_now,
     toast,
+    press,
     passkey_create: passkey("create", "passkey_create"),
     passkey_get: passkey("get", "passkey_get"),
   });

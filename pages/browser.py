@@ -19,6 +19,20 @@ _SHOW_TOASTS = Var(
 )
 
 
+def pressable(button_id: str, on_click) -> rx.Component:
+    """A hidden button the server can have pressed (portal.browser.press): its click runs
+    `on_click` as compiled into the page, so a browser-only Reflex helper runs without eval."""
+    return rx.el.button(
+        id=button_id,
+        type="button",
+        on_click=on_click,
+        hidden=True,
+        tab_index=-1,
+        aria_hidden="true",
+        custom_attrs={"data-portal-press": ""},
+    )
+
+
 def channel() -> rx.Component:
     return rx.fragment(
         rx.el.input(type="hidden", id=browser.ASK_INPUT),

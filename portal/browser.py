@@ -39,6 +39,7 @@ ACTIONS = {
     "clean_address": False,
     "typed_now": True,
     "toast": False,
+    "press": False,
     "passkey_create": True,
     "passkey_get": True,
 }
@@ -121,6 +122,12 @@ def toast(
         duration=duration,
         position=position,
     )
+
+
+def press(button_id: str) -> EventSpec:
+    """Click a hidden button the page built for this (pages/browser.py `pressable`): for
+    Reflex's helpers that exist only in the compiled page, like clearing an upload's files."""
+    return ask("press", id=button_id)
 
 
 def passkey(kind: str, options: str) -> EventSpec:

@@ -51,7 +51,7 @@ def test_an_ask_is_data_on_the_hidden_input_never_code():
 # rx.run_script in their own event triggers (compiled into the page, never eval'd).
 SERVER_SENT_CODE = re.compile(
     r"rx\.(call_script|call_function|run_script|toast|window_alert|console_log|"
-    r"set_clipboard|scroll_to)(\.\w+)?\("
+    r"set_clipboard|scroll_to|clear_selected_files|cancel_upload)(\.\w+)?\("
 )
 
 

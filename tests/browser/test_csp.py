@@ -137,7 +137,7 @@ def test_a_toast_from_the_server_breaks_no_policy(live_app, open_context, csp_vi
     expect(page).to_have_url(re.compile(re.escape(routes.CHANGE_PASSWORD)))
     form = page.get_by_role("form", name="Change password")
     form.get_by_label("Current password").fill(PASSWORD)
-    form.get_by_label("New password").fill("Quartz lantern orbits 93 willow")
+    form.get_by_label("New password", exact=True).fill("Quartz lantern orbits 93 willow")
     form.get_by_label("Repeat the new password").fill("Quartz lantern orbits 93 willow")
     form.get_by_role("button", name="Change password").click()
     expect(page.locator("[data-sonner-toast][data-type=success]")).to_contain_text(
