@@ -17,6 +17,7 @@ from models.notifications import (
     NotificationKind,
     QueuedMail,
 )
+from models.passkeys import Passkey, WebAuthnChallenge
 from models.second_factor import FactorFailure, RecoveryCode, SignInChallenge
 from models.sessions import LoginSession, SignInAttempt
 from models.steps import ChecklistItem, Step, StepComment, StepStatus, TimeEntry
@@ -47,6 +48,7 @@ __all__ = [
     "MailStatus",
     "Notification",
     "NotificationKind",
+    "Passkey",
     "QueuedMail",
     "RecoveryCode",
     "ResetRequest",
@@ -59,5 +61,6 @@ __all__ = [
     "TimeEntry",
     "User",
     "UserRole",
+    "WebAuthnChallenge",
     "utcnow",
 ]

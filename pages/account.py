@@ -54,6 +54,6 @@ def account_page() -> rx.Component:
         section(
             "Sign-in security",
             rx.text("A second factor keeps your account safe even if your password leaks."),
-            rx.link("Authenticator app and recovery codes", href=routes.SECURITY),
+            rx.link("Authenticator app, recovery codes and passkeys", href=routes.SECURITY),
         ),
     )

@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import error_message, field, notice_message, submit_form
 from pages.layout import bare
+from pages.passkeys import passkey_sign_in
 from portal import routes
 from state.signin import SignInState as S
 
@@ -36,7 +37,7 @@ def _password_step() -> rx.Component:
     )
 
 
-def _code_step() -> rx.Component:
+def _code_form() -> rx.Component:
     return rx.vstack(
         rx.cond(
             S.use_recovery,
@@ -98,6 +99,42 @@ def _code_step() -> rx.Component:
     )
 
 
+def _passkey_answer() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            S.with_code,
+            rx.text("Or use one of your passkeys:"),
+            rx.text("Use your passkey (your device's fingerprint, face or PIN) to finish."),
+        ),
+        rx.button(
+            rx.icon("key_round", aria_hidden="true"),
+            "Use a passkey",
+            type="button",
+            size="3",
+            variant=rx.cond(S.with_code, "outline", "solid"),
+            width="100%",
+            loading=S.busy,
+            on_click=S.use_passkey,
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _code_step() -> rx.Component:
+    return rx.vstack(
+        rx.cond(S.with_code, _code_form()),
+        rx.cond(S.with_passkey, _passkey_answer()),
+        rx.cond(
+            S.with_code,
+            rx.fragment(),
+            rx.button("Start again", variant="ghost", type="button", on_click=S.start_again),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
 def login_page() -> rx.Component:
     return bare(
         rx.heading("Bookkeeper Portal", as_="p", size="3", color_scheme="gray"),
@@ -116,6 +153,7 @@ def login_page() -> rx.Component:
                     rx.fragment(
                         _password_step(),
                         rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD),
+                        passkey_sign_in(),
                     ),
                 ),
                 spacing="4",

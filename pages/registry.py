@@ -34,6 +34,7 @@ from state.clients import ClientsState
 from state.filing import FilingState
 from state.home import HomeState
 from state.links import ForgotPasswordState, InvitationState, ResetPasswordState
+from state.passkeys import PasskeysState
 from state.security import SecurityState
 from state.settings import SettingsState
 from state.signin import SignInState
@@ -67,7 +68,12 @@ PAGES = (
     ),
     Page(routes.CHANGE_PASSWORD, "Choose a new password", password_page),
     Page(routes.ACCOUNT, "Your account", account_page, (AccountState.load,)),
-    Page(routes.SECURITY, "Sign-in security", security_page, (SecurityState.load,)),
+    Page(
+        routes.SECURITY,
+        "Sign-in security",
+        security_page,
+        (SecurityState.load, PasskeysState.load),
+    ),
     Page(routes.HOME, "Firm home", home_page, (HomeState.load,)),
     Page(routes.TASKS, "My tasks", tasks_page, (TasksState.load,)),
     Page(routes.TASK, "Task", task_page, (TaskState.load,)),

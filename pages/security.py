@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import action_button, callout, field, messages, section, submit_form
 from pages.layout import shell
+from pages.passkeys import passkeys_section
 from state.security import SecurityState as S
 
 
@@ -203,5 +204,5 @@ def security_page() -> rx.Component:
         messages(S),
         _recovery_codes(),
         _authenticator(),
-        # Passkeys: their own section (pages/passkeys.py) goes here.
+        passkeys_section(),
     )

@@ -83,6 +83,20 @@ _SIGNED_IN = _union(
     _handlers("state.password.PasswordState", "change_password"),
 )
 
+# A person's own passkeys (the sign-in security page). The "must enrol" role needs these too:
+# registering a passkey is one way to enrol.
+PASSKEY_MANAGEMENT = _handlers(
+    "state.passkeys.PasskeysState",
+    "load",
+    "start_registration",
+    "start_rename",
+    "cancel_rename",
+    "rename",
+    "ask_remove",
+    "keep",
+    "remove",
+)
+
 # Setting up a second factor on the security page: every role with work, and the person the
 # firm's policy sends there before anything else.
 _ENROLMENT = _handlers(
@@ -107,6 +121,7 @@ _ACCOUNT = _union(
     ),
     _ENROLMENT,
     _handlers("state.security.SecurityState", "disable", "regenerate_codes"),
+    PASSKEY_MANAGEMENT,
 )
 
 _SIGNED_OUT_EVENTS = _union(
@@ -119,10 +134,12 @@ _SIGNED_OUT_EVENTS = _union(
         "verify_code",
         "toggle_recovery",
         "start_again",
+        "use_passkey",
     ),
     _handlers("state.links.InvitationState", "load", "accept"),
     _handlers("state.links.ResetPasswordState", "load", "set_new_password"),
     _handlers("state.links.ForgotPasswordState", "load", "request_link"),
+    _handlers("state.passkeys.PasskeySignInState", "start_sign_in"),
 )
 
 _PASSWORD_CHANGE_EVENTS = _union(REFLEX_INTERNAL, _SIGNED_IN)
@@ -133,6 +150,8 @@ _MUST_ENROL_EVENTS = _union(
     _EVERY_PAGE,
     _handlers("state.session.SessionState", "sign_out"),
     _ENROLMENT,
+    # Registering a passkey is the other way to enrol.
+    PASSKEY_MANAGEMENT,
 )
 
 # The work anyone assigned to a step may do on it, on whichever page mixes it in.

@@ -79,8 +79,13 @@ app = rx.App(
     # (rx.script goes through Helmet, which adds it only after the app has rendered, so
     # the first clicks on a fresh page, a double-click on "Sign in" among them, would
     # escape it.)
-    # portal.js: the actions the server may ask of the browser, by name (portal/browser.py).
-    head_components=[rx.el.script(src="/submit_once.js"), rx.el.script(src="/portal.js")],
+    head_components=[
+        rx.el.script(src="/submit_once.js"),
+        # The actions the server may ask of the browser, by name (portal/browser.py).
+        rx.el.script(src="/portal.js"),
+        # The browser side of passkeys (WebAuthn), which portal.js's passkey actions call.
+        rx.el.script(src="/passkeys.js"),
+    ],
     api_transformer=[routes_app(), lambda asgi: HttpGuard(asgi, routes.match)],
     backend_exception_handler=on_unexpected,
 )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,6 +73,40 @@ def _public_url() -> str:
     return raw
 
 
+def _passkey_origin(public_url: str) -> str:
+    """Where the browser runs passkey ceremonies: scheme, host and port, no path."""
+    raw = os.environ.get("PORTAL_ORIGIN", "").strip().rstrip("/")
+    if not raw:
+        parts = urlsplit(public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path:
+        raise ValueError(
+            "PORTAL_ORIGIN must be a scheme and host such as https://portal.example.com,"
+            f" not {raw!r}"
+        )
+    return raw
+
+
+def _rp_id(origin: str) -> str:
+    """The passkeys' relying party: the origin's host name, or a domain it belongs to."""
+    host = urlsplit(origin).hostname or "localhost"
+    raw = os.environ.get("PORTAL_RP_ID", "").strip().lower()
+    if not raw:
+        return host
+    try:
+        ipaddress.ip_address(raw)
+        is_address = True
+    except ValueError:
+        is_address = False
+    if is_address or "/" in raw or ":" in raw or not (host == raw or host.endswith("." + raw)):
+        raise ValueError(
+            f"PORTAL_RP_ID must be the host name of PORTAL_ORIGIN ({host}) or a domain it "
+            f"belongs to, never an IP address; not {raw!r}"
+        )
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -101,6 +137,9 @@ class Settings:
     audit_flush_ms: int = 2000
     # Where people reach the portal, for the links in the emails it sends.
     public_url: str = "http://localhost:3000"
+    # Passkeys (WebAuthn): the origin the browser must report, and the relying party ID.
+    origin: str = "http://localhost:3000"
+    rp_id: str = "localhost"
     # PORTAL_SECRET_KEY: the key that encrypts secrets at rest (portal/crypto.py); empty means
     # "generate one into the data folder". Never shown in a repr or a log.
     secret_key: str = field(default="", repr=False)
@@ -111,6 +150,8 @@ def get_settings() -> Settings:
     """Read once per process; a test that changes the environment clears the cache."""
     data_dir = Path(os.environ.get("PORTAL_DATA_DIR", PROJECT_ROOT / "data")).resolve()
     default_db = f"sqlite:///{data_dir / 'portal.db'}"
+    public_url = _public_url()
+    origin = _passkey_origin(public_url)
     return Settings(
         database_url=os.environ.get("PORTAL_DATABASE_URL", "").strip() or default_db,
         data_dir=data_dir,
@@ -139,6 +180,8 @@ def get_settings() -> Settings:
         rate_http_session=_rate("PORTAL_RATE_LIMIT_HTTP_SESSION", "300/minute;60/10 seconds"),
         rate_http_address=_rate("PORTAL_RATE_LIMIT_HTTP_ADDRESS", "3000/minute"),
         audit_flush_ms=_int("PORTAL_AUDIT_FLUSH_MS", 2000, minimum=50),
-        public_url=_public_url(),
+        public_url=public_url,
+        origin=origin,
+        rp_id=_rp_id(origin),
         secret_key=os.environ.get("PORTAL_SECRET_KEY", "").strip(),
     )

@@ -10,6 +10,7 @@ import reflex as rx
 from portal import access, browser
 from portal.db import unit_of_work
 from portal.services import signin
+from state import passkeys as passkey_state
 from state.calls import unexpected
 from state.session import SessionState, new_token
 
@@ -34,6 +35,28 @@ def _finish(pending: str, code: str, ip: str, user_agent: str) -> signin.SignInR
             )
     except Exception as exc:
         return signin.SignInResult(False, unexpected(signin.finish_with_code, exc).message)
+
+
+def _passkey_options(pending: str):
+    with unit_of_work() as session:
+        return signin.passkey_options(session=session, pending=pending)
+
+
+def _finish_passkey(
+    pending: str, challenge: str, credential: str, ip: str, user_agent: str
+) -> signin.SignInResult:
+    try:
+        with unit_of_work() as session:
+            return signin.finish_with_passkey(
+                session=session,
+                pending=pending,
+                challenge=challenge,
+                credential=credential,
+                ip=ip,
+                user_agent=user_agent,
+            )
+    except Exception as exc:
+        return signin.SignInResult(False, unexpected(signin.finish_with_passkey, exc).message)
 
 
 def landing_role(result: signin.SignInResult) -> access.Role:
@@ -74,6 +97,11 @@ class SignInState(SessionState):
     # Names the sign-in challenge the password opened. Server side only (underscore): the
     # browser never holds it, so a second step cannot be forged from another tab or device.
     _pending: str = ""
+    # Which second factors the person has: the code step offers those.
+    with_code: bool = True
+    with_passkey: bool = False
+    # The passkey challenge of a second step under way (server side only).
+    _passkey_challenge: str = ""
 
     @rx.event
     def load(self):
@@ -110,6 +138,8 @@ class SignInState(SessionState):
             self._pending = result.pending
             self.step = "code"
             self.use_recovery = False
+            self.with_code = result.with_code
+            self.with_passkey = result.with_passkey
             self.submit_token = new_token()
             yield rx.set_value("password", "")
             return
@@ -173,3 +203,58 @@ class SignInState(SessionState):
         self.error = ""
         self.busy = False
         self.submit_token = new_token()
+
+    @rx.event
+    def use_passkey(self):
+        """The second step with a passkey: the ceremony is for the person whose password
+        opened this sign-in, read from the challenge on the server."""
+        if self.busy or self.step != "code":
+            return None
+        try:
+            ceremony = _passkey_options(self._pending)
+        except Exception as exc:
+            self.error = unexpected(signin.passkey_options, exc).message
+            return None
+        if ceremony is None:
+            self._pending = ""
+            self.step = "password"
+            self.error = signin.CHALLENGE_ENDED
+            self.submit_token = new_token()
+            return None
+        self.busy = True
+        self.error = ""
+        self._passkey_challenge = ceremony.challenge
+        return browser.ask_and_expect(
+            self, "passkey_get", SignInState, "_finish_passkey", options=ceremony.options
+        )
+
+    async def _finish_passkey(self, result: object):
+        """The browser's answer to use_passkey (through SessionState.answer)."""
+        challenge = self._passkey_challenge
+        self._passkey_challenge = ""
+        if not challenge or self.step != "code":
+            return
+        problem = passkey_state.browser_problem(result)
+        if problem:
+            self.busy = False
+            self.error = problem
+            return
+        outcome = await asyncio.to_thread(
+            _finish_passkey,
+            self._pending,
+            challenge,
+            passkey_state.credential_text(result),
+            self.router.session.client_ip,
+            self.router.headers.user_agent,
+        )
+        if not outcome.ok:
+            self.busy = False
+            self.error = outcome.message
+            self._error_at = time.time()
+            self.submit_token = new_token()
+            if outcome.restart:
+                self._pending = ""
+                self.step = "password"
+            return
+        self._pending = ""
+        yield self._hand_off(outcome)

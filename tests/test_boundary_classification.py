@@ -45,6 +45,7 @@ def test_bookkeepers_and_visitors_get_strictly_less_than_staff():
     assert access.EVENTS[access.Role.SIGNED_OUT] - staff <= {
         "state.signin.SignInState.load",
         "state.signin.SignInState.sign_in",
+        "state.passkeys.PasskeySignInState.start_sign_in",
         "state.signin.SignInState.verify_code",
         "state.signin.SignInState.toggle_recovery",
         "state.signin.SignInState.start_again",
@@ -55,8 +56,21 @@ def test_bookkeepers_and_visitors_get_strictly_less_than_staff():
         "state.links.ResetPasswordState.set_new_password",
         "state.links.ForgotPasswordState.load",
         "state.links.ForgotPasswordState.request_link",
+        "state.signin.SignInState.use_passkey",
     }
     assert access.EVENTS[access.Role.STAFF] <= access.EVENTS[access.Role.ADMIN]
+
+
+PASSKEY_HANDLERS = (
+    "load",
+    "start_registration",
+    "start_rename",
+    "cancel_rename",
+    "rename",
+    "ask_remove",
+    "keep",
+    "remove",
+)
 
 
 def test_a_person_who_must_enrol_may_only_set_up_a_factor_and_sign_out():
@@ -70,6 +84,8 @@ def test_a_person_who_must_enrol_may_only_set_up_a_factor_and_sign_out():
         "state.security.SecurityState.confirm_enrolment",
         "state.security.SecurityState.cancel_enrolment",
         "state.security.SecurityState.dismiss_codes",
+        # A passkey is the other factor they may set up (and name, or remove again).
+        *(f"state.passkeys.PasskeysState.{name}" for name in PASSKEY_HANDLERS),
     }
     # Everything they may do, every role with work may do too: nothing extra is opened.
     for role in (access.Role.BOOKKEEPER, access.Role.STAFF, access.Role.ADMIN):

@@ -22,6 +22,7 @@ from portal import access, auth
 from portal.services import runner
 from state import calls, signin
 from state import links as link_pages
+from state import passkeys as passkey_state
 from state.session import SessionState
 from tests.support.app_handlers import all_handlers
 from tests.support.handlers import page_state, run_handler
@@ -88,6 +89,13 @@ NO_SERVICE_CALL = {
     "state.task.TaskState.cancel_waiting",
     "state.task.TaskState.load",
     "state.task.TaskState.start_edit_time",
+    # Only open or close a passkey's rename form or its removal question.
+    "state.passkeys.PasskeysState.start_rename",
+    "state.passkeys.PasskeysState.cancel_rename",
+    "state.passkeys.PasskeysState.ask_remove",
+    "state.passkeys.PasskeysState.keep",
+    # Without a password step that opened a challenge, there is no passkey to ask for.
+    "state.signin.SignInState.use_passkey",
 }
 
 HANDLERS = sorted(
@@ -106,6 +114,7 @@ FORM_EXTRAS = {
     "step_id": "1",
     "filing_id": "1",
     "entry_id": "1",
+    "passkey_id": "1",
     "work_date": "2026-04-02",
     "label": "Deposits",
     "kind": "GST/HST",
@@ -141,6 +150,7 @@ def test_an_unexpected_failure_in_any_handler_is_a_clear_message_with_a_referenc
     monkeypatch.setattr(runner, "reading", broken_unit_of_work)
     monkeypatch.setattr(signin, "unit_of_work", broken_unit_of_work)
     monkeypatch.setattr(link_pages, "unit_of_work", broken_unit_of_work)
+    monkeypatch.setattr(passkey_state, "unit_of_work", broken_unit_of_work)
     auth.set_acting(
         None
         if role is access.Role.SIGNED_OUT

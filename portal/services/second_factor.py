@@ -34,7 +34,7 @@ from models import FactorFailure, Firm, RecoveryCode, User, UserRole, utcnow
 from portal import crypto
 from portal.auth import Actor
 from portal.db import reads_only, serialize_on
-from portal.services import audit, display, live, scope
+from portal.services import audit, display, live, passkeys, scope
 from portal.services.errors import Invalid, NotFound
 
 ISSUER = "Bookkeeper Portal"
@@ -74,10 +74,10 @@ def _throttled_message(minutes: int) -> str:
 
 
 def has_factor_clause() -> ColumnElement[bool]:
-    """True for a user_account row that has any second factor. Correlates on User: usable as
-    a column of a select over User (the session lookup) or in its WHERE. Passkeys extend it:
-    `or_(..., exists().where(Passkey.user_id == User.id))`."""
-    return or_(User.totp_enabled_at.is_not(None))
+    """True for a user_account row that has any second factor: an authenticator app or a
+    passkey. Correlates on User: usable as a column of a select over User (the session
+    lookup) or in its WHERE."""
+    return or_(User.totp_enabled_at.is_not(None), passkeys.exists_clause())
 
 
 def policy_requires(firm, role: str) -> bool:
@@ -107,6 +107,7 @@ def clear_factors(session: Session, user: User) -> None:
     user.version += 1
     session.add(user)
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    passkeys.remove_all_for_user(session=session, user_id=user.id)
 
 
 # -- Secrets, codes and their checks ---------------------------------------------------------
@@ -187,7 +188,7 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
 class CodeCheck:
     ok: bool
     message: str = ""
-    # "totp" or "recovery": which kind of code was accepted.
+    # "totp", "recovery" or "passkey": which kind of answer was checked.
     kind: str = ""
 
 

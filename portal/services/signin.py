@@ -8,6 +8,7 @@ same account, so a burst of parallel tries cannot slip past the count.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +26,7 @@ from portal.auth import (
     verify_password,
 )
 from portal.db import serialize_on
-from portal.services import audit, second_factor, sessions
+from portal.services import audit, passkeys, second_factor, sessions
 
 WINDOW = timedelta(minutes=15)
 # Failed tries allowed on one account from one client address within the window.
@@ -70,6 +71,9 @@ class SignInResult:
     pending: str = ""
     # The challenge is over (expired, used, too many wrong codes): back to the password.
     restart: bool = False
+    # Which second factors the person can answer with: an app's code, a passkey, or both.
+    with_code: bool = False
+    with_passkey: bool = False
 
 
 def _throttle_message(minutes: int) -> str:
@@ -241,7 +245,13 @@ def _challenge(session: Session, user: User, *, ip: str, now: datetime) -> SignI
         at=now,
     )
     session.commit()
-    return SignInResult(False, needs_second_factor=True, pending=pending)
+    return SignInResult(
+        False,
+        needs_second_factor=True,
+        pending=pending,
+        with_code=user.totp_enabled_at is not None,
+        with_passkey=passkeys.has_passkey(session, user.id),
+    )
 
 
 def _open_session(
@@ -290,6 +300,86 @@ def finish_with_code(
     """The second step: an authenticator code or a recovery code for the challenge the
     password opened. Each challenge takes one good code, within 5 minutes and 5 tries."""
     now = now or utcnow()
+    return _second_step(
+        session,
+        pending,
+        lambda user: second_factor.check_code(session, user, code, ip=ip, now=now),
+        ip=ip,
+        user_agent=user_agent,
+        now=now,
+    )
+
+
+def _alive_challenge(session: Session, pending: str, now: datetime) -> SignInChallenge | None:
+    if not looks_like_secret(pending):
+        return None
+    return session.exec(
+        select(SignInChallenge).where(
+            SignInChallenge.secret_hash == digest(pending),
+            SignInChallenge.used_at.is_(None),
+            SignInChallenge.expires_at > now,
+            SignInChallenge.failures < CHALLENGE_TRIES,
+        )
+    ).first()
+
+
+def passkey_options(
+    *, session: Session, pending: str, now: datetime | None = None
+) -> passkeys.Ceremony | None:
+    """A passkey ceremony for the person whose password opened this challenge, or None when
+    the challenge is over or they have no passkey. The person is read from the challenge,
+    never from the browser."""
+    now = now or utcnow()
+    challenge = _alive_challenge(session, pending, now)
+    if challenge is None or not passkeys.has_passkey(session, challenge.user_id):
+        return None
+    return passkeys.second_factor_options(session=session, user_id=challenge.user_id, now=now)
+
+
+def finish_with_passkey(
+    *,
+    session: Session,
+    pending: str,
+    challenge: str,
+    credential: object,
+    ip: str,
+    user_agent: str = "",
+    now: datetime | None = None,
+) -> SignInResult:
+    """The second step answered with one of the person's own passkeys, under the same rules
+    as a code: within 5 minutes and 5 tries of the password, once."""
+    now = now or utcnow()
+
+    def check(user: User) -> second_factor.CodeCheck:
+        ok = passkeys.verify_for_user(
+            session=session,
+            user_id=user.id,
+            challenge=challenge,
+            credential=credential,
+            ip=ip,
+            now=now,
+        )
+        return second_factor.CodeCheck(ok, "" if ok else passkeys.NOT_VERIFIED, kind="passkey")
+
+    return _second_step(session, pending, check, ip=ip, user_agent=user_agent, now=now)
+
+
+_SECOND_STEP_DETAIL = {
+    "recovery": "with a recovery code",
+    "totp": "with an authenticator app",
+    "passkey": "with a passkey",
+}
+
+
+def _second_step(
+    session: Session,
+    pending: str,
+    check: Callable[[User], second_factor.CodeCheck],
+    *,
+    ip: str,
+    user_agent: str,
+    now: datetime,
+) -> SignInResult:
     if not looks_like_secret(pending):
         return SignInResult(False, CHALLENGE_ENDED, restart=True)
     challenge = session.exec(
@@ -320,7 +410,7 @@ def finish_with_code(
         session.add(challenge)
         session.commit()
         return SignInResult(False, refusal[1], restart=True)
-    checked = second_factor.check_code(session, user, code, ip=ip, now=now)
+    checked = check(user)
     if not checked.ok:
         spent = challenge.failures >= CHALLENGE_TRIES
         audit.record(
@@ -330,7 +420,11 @@ def finish_with_code(
             firm_id=user.firm_id,
             actor_id=user.id,
             actor_label=user.email,
-            detail="throttled" if checked.message.startswith("Too many") else "wrong code",
+            detail=(
+                "throttled"
+                if checked.message.startswith("Too many")
+                else ("passkey not verified" if checked.kind == "passkey" else "wrong code")
+            ),
             ip=ip,
             at=now,
         )
@@ -342,7 +436,7 @@ def finish_with_code(
     challenge.used_at = now
     session.add(challenge)
     second_factor.forget_old_failures(session, user.id, now)
-    detail = "with a recovery code" if checked.kind == "recovery" else "with an authenticator app"
+    detail = _SECOND_STEP_DETAIL.get(checked.kind, "with an authenticator app")
     return _open_session(session, user, ip=ip, user_agent=user_agent, now=now, detail=detail)
 
 

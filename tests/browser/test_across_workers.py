@@ -84,7 +84,7 @@ def signed_in_context(open_context, email: str, password: str) -> BrowserContext
 
 
 def sign_in_form(tab: Page) -> None:
-    expect(tab.get_by_role("button", name="Sign in")).to_be_enabled()
+    expect(tab.get_by_role("button", name="Sign in", exact=True)).to_be_enabled()
 
 
 def test_signed_in_on_one_worker_signed_in_on_both_and_signed_out_of_both(
@@ -186,7 +186,7 @@ def test_the_sign_in_throttle_counts_the_tries_on_both_workers(cluster_app, open
     def try_password(tab: Page, password: str) -> None:
         tab.get_by_label("Email").fill(target.email)
         tab.get_by_label("Password").fill(password)
-        tab.get_by_role("button", name="Sign in").click()
+        tab.get_by_role("button", name="Sign in", exact=True).click()
 
     def failed_tries() -> int:
         return scalar(

@@ -144,7 +144,7 @@ def sign_in_by_double_click(
     page.goto("/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").dblclick()
+    page.get_by_role("button", name="Sign in", exact=True).dblclick()
     expect(page).to_have_url(re.compile(f"^{re.escape(live_app.base_url)}{landing}$"))
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     no_error(page)

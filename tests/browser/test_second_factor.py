@@ -81,7 +81,7 @@ def test_enrol_then_sign_in_with_a_code_a_replay_is_refused_and_a_recovery_code_
     sign_in(page, email, PASSWORD)
     expect(page.get_by_role("heading", name="Firm home")).to_be_visible()
     page.goto("/account")
-    page.get_by_role("link", name="Authenticator app and recovery codes").click()
+    page.get_by_role("link", name="Authenticator app, recovery codes and passkeys").click()
     expect(page.get_by_role("heading", name="Sign-in security", level=1)).to_be_visible()
     secret, codes = enrol(page)
     page.get_by_role("button", name="I have saved them").click()

@@ -63,12 +63,12 @@ def test_wrong_password_shows_a_clear_message_and_signs_nobody_in(page):
 
     page.get_by_label("Email").fill("not an email")
     page.get_by_label("Password").fill("whatever it is")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("valid email address")
 
     page.get_by_label("Email").fill("bea@demo-practice.example")
     page.get_by_label("Password").fill("é" * 40)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("at most 72 bytes")
 
 
@@ -77,7 +77,7 @@ def test_sign_in_returns_to_the_page_that_was_asked_for(page):
     expect(page).to_have_url(re.compile(r"/login/?\?next=/tasks"))
     page.get_by_label("Email").fill("bea@demo-practice.example")
     page.get_by_label("Password").fill(BOOKKEEPER_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(re.compile(r"/tasks/?$"))
 
 

@@ -21,9 +21,11 @@ import pytest
 import websockets
 from sqlmodel import Session, select
 
-from models import LoginSession
+from models import Firm, LoginSession, Passkey
 from portal import access, routes
 from portal.db import engine_for
+from tests.factories import make_user
+from tests.security.conftest import SECOND_FIRM
 from tests.support.app_handlers import all_handlers, event_name
 from tests.support.oracle import Oracle
 from tests.support.payloads import plausible_payload
@@ -249,7 +251,39 @@ NO_RECORD = {
     "state.security.SecurityState.dismiss_codes",
     "state.security.SecurityState.disable",
     "state.security.SecurityState.regenerate_codes",
+    # The person's own passkeys: loading the list, and a registration, which names no record
+    # (its answer, through SessionState.answer, only hands back the challenge this tab was
+    # given).
+    "state.passkeys.PasskeysState.load",
+    "state.passkeys.PasskeysState.start_registration",
+    # Only remember which passkey's controls to open, or close them; load and change nothing.
+    "state.passkeys.PasskeysState.start_rename",
+    "state.passkeys.PasskeysState.cancel_rename",
+    "state.passkeys.PasskeysState.ask_remove",
+    "state.passkeys.PasskeysState.keep",
 }
+
+
+def others_passkeys(live_app) -> list[int]:
+    """Passkeys of two people who are not Bea, one in her firm and one in another: made for
+    this test (the demo has none), on logins of their own that nothing else signs in."""
+    ids = []
+    with Session(engine_for(live_app.database_url)) as session:
+        for firm_name in ("Demo Practice", SECOND_FIRM):
+            firm = session.exec(select(Firm).where(Firm.name == firm_name)).one()
+            owner = make_user(session, firm, "staff")
+            passkey = Passkey(
+                user_id=owner.id,
+                credential_id=f"forgery-target-{owner.id}",
+                public_key="pQECAyYgASFYIA",
+                user_handle=f"handle-{owner.id}",
+                name="Someone else's key",
+            )
+            session.add(passkey)
+            session.flush()
+            ids.append(passkey.id)
+        session.commit()
+    return ids
 
 
 def out_of_scope_targets(oracle: Oracle, user_id: int) -> dict[str, list[int]]:
@@ -365,11 +399,11 @@ def others_sessions(database_url: str, user_id: int) -> list[int]:
 
 
 def targeted_attempts(
-    oracle: Oracle, bea_id: int, sessions: list[int]
+    oracle: Oracle, bea_id: int, sessions: list[int], passkey_ids: list[int]
 ) -> list[tuple[Attempt, str, dict, int]]:
     """(attempt, page path, route params, target id) for every handler on Bea's list that
     names a record, aimed at each kind of record outside her scope."""
-    picks = {**out_of_scope_targets(oracle, bea_id), "session": sessions}
+    picks = {**out_of_scope_targets(oracle, bea_id), "session": sessions, "passkey": passkey_ids}
     today = date.today().isoformat()
     task = "reflex___state____state.state___session____session_state.state___task____task_state"
     client = (
@@ -378,6 +412,10 @@ def targeted_attempts(
     tasks = "reflex___state____state.state___session____session_state.state___tasks____tasks_state"
     account = (
         "reflex___state____state.state___session____session_state.state___account____account_state"
+    )
+    keys = (
+        "reflex___state____state.state___session____session_state"
+        ".state___passkeys____passkeys_state"
     )
     catalog = {
         "state.task.TaskState.load": ("step", lambda t: ({}, "/tasks/{t}", {"step_id": t})),
@@ -441,12 +479,25 @@ def targeted_attempts(
             "session",
             lambda t: ({"token": "forged-token", "session_id": t}, "/account", None),
         ),
+        "state.passkeys.PasskeysState.rename": (
+            "passkey",
+            lambda t: (
+                {"form": {"passkey_id": str(t), "name": "forged", "_token": f"forged-{t}"}},
+                "/account",
+                None,
+            ),
+        ),
+        "state.passkeys.PasskeysState.remove": (
+            "passkey",
+            lambda t: ({"token": f"forged-{t}", "passkey_id": t}, "/account", None),
+        ),
     }
     names = {
         "TaskState": task,
         "ClientState": client,
         "TasksState": tasks,
         "AccountState": account,
+        "PasskeysState": keys,
     }
     on_list = {
         k
@@ -507,7 +558,9 @@ async def _aim(live_app, cookie, attempts, forbidden: set[str]):
 def test_handlers_on_the_list_refuse_every_record_outside_scope(live_app, cast):
     oracle = Oracle.load(live_app.database_url)
     bea = oracle.user_by_email(BEA)["id"]
-    attempts = targeted_attempts(oracle, bea, others_sessions(live_app.database_url, bea))
+    attempts = targeted_attempts(
+        oracle, bea, others_sessions(live_app.database_url, bea), others_passkeys(live_app)
+    )
     forbidden = oracle.out_of_scope_strings(bea) | oracle.secrets()
     results = run_async(_aim, live_app, cast.bea, attempts, forbidden)
     problems = []

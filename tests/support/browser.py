@@ -15,7 +15,7 @@ def sign_in(page: Page, email: str, password: str) -> None:
     page.goto("/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 # Hands each `securitypolicyviolation` of every document to the test as it happens, so a page
