@@ -11,24 +11,25 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
-from models import AuditEvent, Firm, LoginSession, Passkey, User
+from models import AuditEvent, LoginSession, Passkey, User
 from portal.db import engine_for
 from tests.browser.conftest import sign_in
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_firm, make_user
 
 pytestmark = pytest.mark.browser
 
-DEMO_FIRM = "Demo Practice"
-
 
 def make_person(live_app) -> tuple[str, int]:
-    """A staff login of this test's own: the demo accounts keep no passkeys."""
-    email = f"pk-{uuid.uuid4().hex[:8]}@demo-practice.example"
+    """A staff login of this test's own, in a firm of its own: the demo accounts keep no
+    passkeys, and the demo firm's staff seats stay as other tests count them."""
+    tag = uuid.uuid4().hex[:8]
     with Session(engine_for(live_app.database_url)) as session:
-        firm = session.exec(select(Firm).where(Firm.name == DEMO_FIRM)).one()
-        user = make_user(session, firm, "staff", email=email, name="Pat Passkey")
+        firm = make_firm(session, f"Passkey Firm {tag}")
+        user = make_user(
+            session, firm, "staff", email=f"pk-{tag}@passkey.example", name="Pat Passkey"
+        )
         session.commit()
-        return email, user.id
+        return user.email, user.id
 
 
 def virtual_authenticator(context, page, **options) -> tuple[object, str]:

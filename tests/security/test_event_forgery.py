@@ -265,13 +265,14 @@ NO_RECORD = {
 
 
 def others_passkeys(live_app) -> list[int]:
-    """Passkeys of two people who are not Bea, one in her firm and one in another: made for
+    """Passkeys of two people who are not Bea, one in her firm and one in another (bookkeepers:
+    no staff seat taken from the tests that count them): made for
     this test (the demo has none), on logins of their own that nothing else signs in."""
     ids = []
     with Session(engine_for(live_app.database_url)) as session:
         for firm_name in ("Demo Practice", SECOND_FIRM):
             firm = session.exec(select(Firm).where(Firm.name == firm_name)).one()
-            owner = make_user(session, firm, "staff")
+            owner = make_user(session, firm, "bookkeeper")
             passkey = Passkey(
                 user_id=owner.id,
                 credential_id=f"forgery-target-{owner.id}",
