@@ -17,15 +17,12 @@ import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import select
 
-from models import Firm
 from portal import access, routes
 from portal.access import Role
-from portal.demo import DEMO_FIRM
 from tests.browser.conftest import sign_in
 from tests.browser.test_page_loads import ACCOUNTS, BEA, _record_pages
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_firm, make_user
 from tests.support.records import live_session
 
 pytestmark = pytest.mark.browser
@@ -125,9 +122,10 @@ def test_a_toast_from_the_server_breaks_no_policy(live_app, open_context, csp_vi
     """A toast the server sends (Reflex would run it with eval()) shows as portal.js's
     "toast" action: here, the one after a forced password change."""
     tag = uuid.uuid4().hex[:8]
-    email = f"csp-toast-{tag}@demo-practice.example"
+    email = f"csp-toast-{tag}@toast.example"
+    # A firm of its own: the demo firm's staff seats stay as other tests count them.
     with live_session(live_app) as session:
-        firm = session.exec(select(Firm).where(Firm.name == DEMO_FIRM)).one()
+        firm = make_firm(session, f"Toast Firm {tag}")
         make_user(
             session, firm, "staff", email=email, name=f"Toast {tag}", must_change_password=True
         )
