@@ -1,11 +1,11 @@
 // Passkeys (WebAuthn) in the browser: the one piece of the ceremony the server cannot do.
 //
-// The server sends the options as JSON text (binary fields in base64url) through
-// rx.call_script("window.portalPasskeys.create(<json text>)", callback=...). These functions
-// turn the base64url fields into bytes, ask the browser's authenticator, and resolve with
-// {ok: true, credential: <the answer as JSON text, base64url>} or {ok: false, reason: <a
-// word the server turns into a sentence>}. They never reject: Reflex calls the callback only
-// with a value.
+// The server asks for assets/portal.js's "passkey_create" / "passkey_get" action with the
+// options as JSON text (binary fields in base64url), as data, never code
+// (portal/browser.py). portal.js calls these functions, which turn the base64url fields
+// into bytes, ask the browser's authenticator, and resolve with {ok: true, credential: <the
+// answer as JSON text, base64url>} or {ok: false, reason: <a word the server turns into a
+// sentence>}; portal.js sends that back as the answer. They never reject.
 //
 // Loaded as a plain script in the page head (like submit_once.js), so no inline code is
 // needed for it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from pages.browser import pressable
 from pages.components import (
     action_button,
     callout,
@@ -24,7 +25,7 @@ from pages.components import (
 from pages.discussion import discussion
 from pages.documents import document_list, download_link
 from pages.layout import shell
-from state.client import UPLOAD_ID
+from state.client import CLEAR_FILES_BUTTON, UPLOAD_ID
 from state.client import ClientState as S
 
 
@@ -194,6 +195,7 @@ def _upload() -> rx.Component:
                 width="100%",
             ),
             rx.foreach(rx.selected_files(UPLOAD_ID), lambda name: rx.text(name, size="2")),
+            pressable(CLEAR_FILES_BUTTON, rx.clear_selected_files(UPLOAD_ID)),
             rx.hstack(
                 select_field(
                     "For filing (optional)",

@@ -74,10 +74,12 @@ def denied_to_all(handler: str) -> bool:
     return handler in DENIED_TO_ALL or handler.endswith(".setvar")
 
 
-_EVERY_PAGE = _handlers("state.session.SessionState", "enter_page")
+# `answer` takes the browser's answer to an action the server asked of this tab (what was
+# typed, a passkey): it does nothing unless the server asked (portal/browser.py).
+_EVERY_PAGE = _handlers("state.session.SessionState", "enter_page", "answer")
 _SIGNED_IN = _union(
     _EVERY_PAGE,
-    _handlers("state.session.SessionState", "sign_out", "dismiss_unsent", "keep_typed"),
+    _handlers("state.session.SessionState", "sign_out", "dismiss_unsent"),
     _handlers("state.password.PasswordState", "change_password"),
 )
 
@@ -87,7 +89,6 @@ PASSKEY_MANAGEMENT = _handlers(
     "state.passkeys.PasskeysState",
     "load",
     "start_registration",
-    "finish_registration",
     "start_rename",
     "cancel_rename",
     "rename",
@@ -134,12 +135,11 @@ _SIGNED_OUT_EVENTS = _union(
         "toggle_recovery",
         "start_again",
         "use_passkey",
-        "finish_passkey",
     ),
     _handlers("state.links.InvitationState", "load", "accept"),
     _handlers("state.links.ResetPasswordState", "load", "set_new_password"),
     _handlers("state.links.ForgotPasswordState", "load", "request_link"),
-    _handlers("state.passkeys.PasskeySignInState", "start_sign_in", "finish_sign_in"),
+    _handlers("state.passkeys.PasskeySignInState", "start_sign_in"),
 )
 
 _PASSWORD_CHANGE_EVENTS = _union(REFLEX_INTERNAL, _SIGNED_IN)
@@ -148,7 +148,7 @@ _PASSWORD_CHANGE_EVENTS = _union(REFLEX_INTERNAL, _SIGNED_IN)
 _MUST_ENROL_EVENTS = _union(
     REFLEX_INTERNAL,
     _EVERY_PAGE,
-    _handlers("state.session.SessionState", "sign_out", "keep_typed"),
+    _handlers("state.session.SessionState", "sign_out"),
     _ENROLMENT,
     # Registering a passkey is the other way to enrol.
     PASSKEY_MANAGEMENT,

@@ -21,7 +21,7 @@ from reflex.state import BaseState, State, StateUpdate
 from reflex_base.constants import RouteVar
 from reflex_base.event import Event
 
-from portal import access, auth, ratelimit
+from portal import access, auth, browser, ratelimit
 from portal.db import reading
 from portal.services import live, refusal_log, sessions
 from portal.services.sessions import Resolution, SessionProblem
@@ -149,7 +149,7 @@ class PortalBoundary(Middleware):
                 # A page opened before the policy applied: the one thing left to do is there.
                 target = access.LANDING[role]
                 return StateUpdate(events=Event.from_event_type(rx.redirect(target)))
-            return StateUpdate(events=Event.from_event_type(rx.toast.error(REFUSED_MESSAGE)))
+            return StateUpdate(events=Event.from_event_type(browser.toast(REFUSED_MESSAGE)))
 
         auth.set_acting(actor)
         if handler == access.HYDRATE_AND_LOAD:
@@ -174,7 +174,7 @@ class PortalBoundary(Middleware):
         )
         if quiet:
             return StateUpdate()
-        return StateUpdate(events=Event.from_event_type(rx.toast.error(TOO_FAST_MESSAGE)))
+        return StateUpdate(events=Event.from_event_type(browser.toast(TOO_FAST_MESSAGE)))
 
     async def _guard_page(
         self, state: BaseState, role: access.Role, resolution: Resolution, ip: str

@@ -6,11 +6,11 @@ writes every page as static HTML under `.web/build/client` before the backend st
 it; the hashes are read from those files at the first request that finds them, and kept for
 the life of the process (a new build means a restart).
 
-'unsafe-eval' is the one known gap: Reflex runs `rx.call_script` (the sign-in handoff, sign-out,
-clearing a form, reading typed text before a push clears a page) with `eval()` in its
-`utils/state.js`, whatever the script. The strings it evaluates come only from the server, over
-the app's own authenticated socket; injected markup still cannot run a script, since inline
-scripts need their hash. See SECURITY.md.
+No 'unsafe-eval' either. Reflex runs a server-sent `rx.call_script` / `rx.call_function`
+(and their callbacks, and a toast sent from the server) with `eval()` in its
+`utils/state.js`; the app sends none. The server asks the browser for a named action of a
+fixed table in assets/portal.js, with data only (portal/browser.py), so no string from the
+server is ever run as code, and an injected one could not be.
 
 Styles: Reflex's emotion and Radix set style elements and style attributes at run time, so
 `style-src` allows 'unsafe-inline' (styles only; the issue forbids it for scripts).
@@ -139,7 +139,7 @@ def policy(host: str, hashes: Iterable[str] | None = None) -> str:
     scripts = sorted(built_script_hashes() if hashes is None else hashes)
     directives = [
         "default-src 'self'",
-        " ".join(["script-src 'self' 'unsafe-eval'", *scripts]),
+        " ".join(["script-src 'self'", *scripts]),
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data:",
         "font-src 'self' data:",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.state import FrontendEventExceptionState
 
+from pages.browser import channel
 from pages.registry import NOT_FOUND, PAGES
 from portal import crypto, routes, upkeep
 from portal.boundary import PortalBoundary
@@ -79,7 +81,9 @@ app = rx.App(
     # escape it.)
     head_components=[
         rx.el.script(src="/submit_once.js"),
-        # The browser side of passkeys (WebAuthn), called by state/passkeys.py.
+        # The actions the server may ask of the browser, by name (portal/browser.py).
+        rx.el.script(src="/portal.js"),
+        # The browser side of passkeys (WebAuthn), which portal.js's passkey actions call.
         rx.el.script(src="/passkeys.js"),
     ],
     api_transformer=[routes_app(), lambda asgi: HttpGuard(asgi, routes.match)],
@@ -89,7 +93,7 @@ app.add_middleware(PortalBoundary(page_root=SessionState))
 live_pages = LivePages(
     app,
     page_root=SessionState,
-    keep_typed=SessionState.keep_typed,
+    keep_typed="_keep_typed",
     page_states={page.route: page.on_load[0].state for page in PAGES if page.on_load},
 )
 app.register_lifespan_task(live_pages.run)
@@ -97,9 +101,19 @@ app.register_lifespan_task(upkeep.keep_statistics_current)
 app.register_lifespan_task(upkeep.keep_refusal_counts)
 app.register_lifespan_task(upkeep.keep_mail_moving)
 
+# Reflex reloads a page after some browser errors by sending it a script, which it would
+# run with eval(): the Content-Security-Policy forbids that (portal/csp.py), so it is off.
+FrontendEventExceptionState.auto_reload_on_errors = []
+
+
+def _with_channel(component):
+    """Every page carries the hidden elements the server asks the browser through."""
+    return lambda: rx.fragment(component(), channel())
+
+
 for page in (*PAGES, NOT_FOUND):
     app.add_page(
-        page.component,
+        _with_channel(page.component),
         route=page.route,
         title=f"{page.title} · Bookkeeper Portal",
         on_load=[SessionState.enter_page, *page.on_load],

@@ -16,9 +16,9 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import reflex as rx
 from reflex_base.event import EventSpec
 
+from portal import browser
 from portal.auth import require_acting
 from portal.services import runner
 from portal.services.errors import ServiceError, Unexpected
@@ -144,7 +144,7 @@ def on_unexpected(exception: Exception) -> EventSpec:
     log.error(
         "unexpected failure in an event handler [reference %s]", reference, exc_info=exception
     )
-    return rx.toast.error(
+    return browser.toast(
         "Something went wrong on our side, and that action was not completed.",
         description=f"If it happens again, tell your firm's admin and quote reference {reference}.",
         duration=20000,

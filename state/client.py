@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from portal import routes
+from portal import browser, routes
 from portal.services import clients, discussion, documents, emails, workspace
 from portal.services import filings as filing_service
 from portal.services import live as topics
@@ -22,6 +22,8 @@ from state.page import EditorMixin, clear_form
 from state.session import SessionState
 
 UPLOAD_ID = "client-documents"
+# The page's hidden button that clears the upload's chosen files (pages/client.py).
+CLEAR_FILES_BUTTON = "client-documents-clear"
 EDITOR = "client"
 
 
@@ -168,7 +170,7 @@ class ClientState(DocumentLinksMixin, EditorMixin, SessionState):
             self.upload_percent = 100
         if stored:
             self.notice = f"{stored} document{'s' if stored != 1 else ''} uploaded."
-            yield rx.clear_selected_files(UPLOAD_ID)
+            yield browser.press(CLEAR_FILES_BUTTON)
 
     async def _store(self, files: list[rx.UploadFile]) -> int:
         """Hand the files to the document service; the number stored, 0 when refused."""

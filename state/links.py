@@ -16,17 +16,13 @@ from typing import ClassVar
 import reflex as rx
 
 from models import LinkKind
-from portal import access
+from portal import access, browser
 from portal.db import unit_of_work
 from portal.services import links
 from state.calls import unexpected
 from state.session import SessionState, new_token
-from state.signin import handoff_script
 
 ANSWER_KEPT_SECONDS = 120
-
-# Replaces the address without its query (the token), keeping the page.
-_CLEAN_ADDRESS = "window.history.replaceState(null, '', window.location.pathname)"
 
 
 def _describe(kind: str, token: str, ip: str) -> tuple[links.LinkView | None, str]:
@@ -93,7 +89,7 @@ class _LinkPage(rx.State, mixin=True):
         self.problem = found.problem if found else failed
         self.busy = False
         self.submit_token = new_token()
-        return rx.call_script(_CLEAN_ADDRESS) if token else None
+        return browser.clean_address() if token else None
 
     async def _choose(self, form: dict):
         token = str(form.get("_token") or "")[:64]
@@ -129,7 +125,7 @@ class _LinkPage(rx.State, mixin=True):
             self.problem = result.message
             return
         landing = access.LANDING[access.Role(result.role)]
-        yield rx.call_script(handoff_script(result.handoff_code, landing))
+        yield browser.handoff(result.handoff_code, landing)
 
 
 class InvitationState(_LinkPage, SessionState):

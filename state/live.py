@@ -33,21 +33,12 @@ from reflex.state import BaseState, StateUpdate
 from reflex_base.constants import RouteVar
 from reflex_base.event import Event
 
-from portal import access, auth
+from portal import access, auth, browser
 from portal.boundary import problem_reason, resolve_cookie
 from portal.services import live as topics_of
 from portal.settings import get_settings
 
 log = logging.getLogger("portal.live")
-
-
-# What the page's forms hold, read in the browser as a push is about to clear the page: the
-# named text fields with something in them, as [name, text] pairs.
-TYPED_NOW = (
-    "Array.from(document.querySelectorAll('main textarea[name], main input[name]'))"
-    ".filter(e => ['text', 'textarea', 'number', 'date', 'search'].includes(e.type)"
-    " && e.value.trim()).map(e => [e.name, e.value])"
-)
 
 
 class Registry(Protocol):
@@ -233,12 +224,13 @@ class LivePages:
         *,
         page_root: type[BaseState],
         page_states: Mapping[str, type[BaseState]],
-        keep_typed: Any = None,
+        keep_typed: str = "",
         registry: Registry | None = None,
     ) -> None:
         self.app = app
         self.page_root = page_root
-        # The handler that shows typed text back once a push has cleared the page.
+        # The page root's private method that shows typed text back once a push has cleared
+        # the page ("" for none).
         self.keep_typed = keep_typed
         self.page_states = {access.normalize_route(r): cls for r, cls in page_states.items()}
         self.registry = registry
@@ -322,10 +314,12 @@ class LivePages:
             cls = self.page_states.get(route_of(page_root.parent_state or page_root))
             page = await page_root.get_state(cls) if cls is not None else None
             outcome = reload_tab(page_root, page, topics)
-            if outcome.ended and self.keep_typed is not None:
+            if outcome.ended and self.keep_typed:
                 # Sent before the cleared page: the browser reads what its forms hold while
-                # they are still there, and hands it back to be shown (keep_typed).
-                await self._emit(token, rx.call_script(TYPED_NOW, callback=self.keep_typed))
+                # they are still there, and hands it back to be shown (the page root's
+                # `keep_typed` method, through SessionState.answer).
+                browser.expect(page_root, "typed_now", type(page_root), self.keep_typed)
+                await self._emit(token, browser.typed_now())
         if outcome.redirect:
             await self._emit(token, rx.redirect(outcome.redirect, replace=True))
         if outcome.forget:

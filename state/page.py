@@ -12,7 +12,6 @@ The rules every form and button on every page follows live here, once:
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 import reflex as rx
 
+from portal import browser
 from portal.services import inputs
 from portal.services.errors import Conflict, Duplicate, Invalid, NotFound, ServiceError
 from portal.services.runner import Once
@@ -58,7 +58,7 @@ def clear_form(form: Mapping[str, Any]) -> rx.event.EventSpec | None:
     form_id = str(form.get("_form") or "")
     if not _FORM_ID.match(form_id):
         return None
-    return rx.call_script(f"document.getElementById({json.dumps(form_id)})?.reset()")
+    return browser.reset_form(form_id)
 
 
 class PageMixin(rx.State, mixin=True):

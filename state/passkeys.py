@@ -1,22 +1,22 @@
 """Passkeys: the person's own list (add, rename, remove) and the passwordless sign-in.
 
-Each ceremony is two events. The first asks the service for options, keeps the challenge in
-an underscore variable (never sent to the browser) and has the browser run
-assets/passkeys.js; the script's answer comes back as the second event, which hands the
-kept challenge and the answer to the service. A second event without a first (forged, or
-late) finds no challenge and does nothing.
+Each ceremony is an event and an answer. The event asks the service for options, keeps the
+challenge in an underscore variable (never sent to the browser) and asks the browser for
+portal.js's passkey action (portal/browser.py), which runs assets/passkeys.js with the
+options as data. Its answer comes back through SessionState.answer to the private method the
+event named, which hands the kept challenge and the answer to the service. An answer nobody
+asked for (forged, or late) reaches nothing; one without a kept challenge does nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass
 
 import reflex as rx
 
-from portal import access
+from portal import access, browser
 from portal.db import unit_of_work
 from portal.services import passkeys, signin
 from portal.services.errors import ServiceError
@@ -61,11 +61,6 @@ def browser_problem(result: object) -> str:
 
 def credential_text(result: dict) -> str:
     return str(result.get("credential") or "")[: passkeys.MAX_RESPONSE_CHARS + 1]
-
-
-def ceremony_script(kind: str, options: str) -> str:
-    """Run assets/passkeys.js with the options, passed as a JSON string (never as code)."""
-    return f"window.portalPasskeys.{kind}({json.dumps(options)})"
 
 
 @dataclass(frozen=True)
@@ -124,13 +119,16 @@ class PasskeysState(PageMixin, SessionState):
         self._challenge = ceremony.challenge
         self._user_handle = ceremony.user_handle
         self._name = name
-        return rx.call_script(
-            ceremony_script("create", ceremony.options),
-            callback=PasskeysState.finish_registration,
+        return browser.ask_and_expect(
+            self,
+            "passkey_create",
+            PasskeysState,
+            "_finish_registration",
+            options=ceremony.options,
         )
 
-    @rx.event
-    def finish_registration(self, result: dict):
+    def _finish_registration(self, result: object):
+        """The browser's answer to start_registration (through SessionState.answer)."""
         challenge, handle, name = self._challenge, self._user_handle, self._name
         self._challenge = self._user_handle = self._name = ""
         self.registering = False
@@ -239,13 +237,12 @@ class PasskeySignInState(SessionState):
         self.busy = True
         self._started_at = time.time()
         self._challenge = ceremony.challenge
-        return rx.call_script(
-            ceremony_script("get", ceremony.options),
-            callback=PasskeySignInState.finish_sign_in,
+        return browser.ask_and_expect(
+            self, "passkey_get", PasskeySignInState, "_finish_sign_in", options=ceremony.options
         )
 
-    @rx.event
-    async def finish_sign_in(self, result: dict):
+    async def _finish_sign_in(self, result: object):
+        """The browser's answer to start_sign_in (through SessionState.answer)."""
         challenge = self._challenge
         self._challenge = ""
         if not challenge:
@@ -269,4 +266,4 @@ class PasskeySignInState(SessionState):
         next_path = access.safe_next(
             self.router.url.query_parameters.get("next"), signin_state.landing_role(outcome)
         )
-        yield rx.call_script(signin_state.handoff_script(outcome.handoff_code, next_path))
+        yield browser.handoff(outcome.handoff_code, next_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal import access
+from portal import access, browser
 from portal.auth import require_acting
 from portal.services import accounts
 from state.page import PageMixin
@@ -30,4 +30,7 @@ class PasswordState(PageMixin, SessionState):
         if done.repeat:
             return rx.redirect(landing)
         self.done = True
-        return [rx.toast.success("Your password has been changed."), rx.redirect(landing)]
+        return [
+            browser.toast("Your password has been changed.", level="success"),
+            rx.redirect(landing),
+        ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import json
+import inspect
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,7 +11,7 @@ from typing import Any
 
 import reflex as rx
 
-from portal import access, routes
+from portal import access, browser, routes
 from portal.auth import acting
 from portal.services import accounts, notifications
 from portal.services import live as topics
@@ -31,11 +31,6 @@ NAVIGATION = (
 )
 
 ROLE_LABELS = {"admin": "Admin", "staff": "Staff", "bookkeeper": "Bookkeeper"}
-
-SIGN_OUT_SCRIPT = (
-    f"fetch({json.dumps(routes.AUTH_SIGN_OUT)}, {{method: 'POST', credentials: 'same-origin'}})"
-    f".finally(() => window.location.replace({json.dumps(routes.LOGIN + '?reason=signed_out')}))"
-)
 
 
 def new_token() -> str:
@@ -94,6 +89,9 @@ class SessionState(rx.State):
     account_href: str = ""
     unread: int = 0
     notifications_label: str = "Notifications"
+    # What this tab's browser was asked and owes an answer to (state/browser.py): action
+    # name -> "<state full name>:<private method>" that takes the answer. Server side only.
+    _awaiting: dict[str, str] = {}
 
     @rx.event
     def enter_page(self):
@@ -132,7 +130,26 @@ class SessionState(rx.State):
         self.unsent = []
 
     @rx.event
-    def keep_typed(self, fields: list):
+    async def answer(self, form: dict):
+        """The browser's answer to an action the server asked of it (state/browser.py),
+        handed to the handler the server named when it asked, once. The browser only says
+        which action it answers: nothing asked, nothing done."""
+        claimed = browser.claim(self, str(form.get("name") or "")[:40])
+        if claimed is None:
+            return
+        taker, method = claimed
+        holder = self if isinstance(self, taker) else await self.get_state(taker)
+        result = getattr(holder, method)(browser.decode(form.get("value")))
+        if inspect.isasyncgen(result):
+            async for update in result:
+                yield update
+            return
+        if inspect.isawaitable(result):
+            result = await result
+        if result is not None:
+            yield result
+
+    def _keep_typed(self, fields: object) -> None:
         """After a push ended the page's access (state/live.py), the browser sends back what
         was typed in its forms just before they went: shown to the person to copy. It is
         only their own text echoed to them, and only on a page whose access has ended."""
@@ -154,4 +171,4 @@ class SessionState(rx.State):
         # The person's other tabs of this session are sent to sign-in by the push that
         # signing out publishes; this one leaves by itself.
         live.forget(self.router.session.client_token)
-        return rx.call_script(SIGN_OUT_SCRIPT)
+        return browser.sign_out()

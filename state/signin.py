@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 import reflex as rx
 
-from portal import access, routes
+from portal import access, browser
 from portal.db import unit_of_work
 from portal.services import signin
 from state import passkeys as passkey_state
@@ -26,19 +25,6 @@ REASONS = {
     "portal_off": signin.PORTAL_OFF,
     "signed_out": "You have signed out.",
 }
-
-
-def handoff_script(code: str, next_path: str) -> str:
-    """Exchange the one-time code for the HttpOnly cookie, then load the landing page."""
-    failed = routes.LOGIN + "?reason=invalid"
-    return (
-        f"fetch({json.dumps(routes.AUTH_SESSION)}, {{method: 'POST', credentials: 'same-origin',"
-        " headers: {'Content-Type': 'application/x-www-form-urlencoded'},"
-        f" body: new URLSearchParams({{code: {json.dumps(code)}}})}})"
-        f".then(r => window.location.replace(r.ok ? {json.dumps(next_path)} : "
-        f"{json.dumps(failed)}))"
-        f".catch(() => window.location.replace({json.dumps(failed)}))"
-    )
 
 
 def _finish(pending: str, code: str, ip: str, user_agent: str) -> signin.SignInResult:
@@ -170,7 +156,7 @@ class SignInState(SessionState):
         next_path = access.safe_next(
             self.router.url.query_parameters.get("next"), landing_role(result)
         )
-        return rx.call_script(handoff_script(result.handoff_code, next_path))
+        return browser.handoff(result.handoff_code, next_path)
 
     @rx.event
     async def verify_code(self, form_data: dict):
@@ -238,13 +224,12 @@ class SignInState(SessionState):
         self.busy = True
         self.error = ""
         self._passkey_challenge = ceremony.challenge
-        return rx.call_script(
-            passkey_state.ceremony_script("get", ceremony.options),
-            callback=SignInState.finish_passkey,
+        return browser.ask_and_expect(
+            self, "passkey_get", SignInState, "_finish_passkey", options=ceremony.options
         )
 
-    @rx.event
-    async def finish_passkey(self, result: dict):
+    async def _finish_passkey(self, result: object):
+        """The browser's answer to use_passkey (through SessionState.answer)."""
         challenge = self._passkey_challenge
         self._passkey_challenge = ""
         if not challenge or self.step != "code":

@@ -73,8 +73,8 @@ NO_SERVICE_CALL = {
     "state.filing.FilingState.reload_editor",
     "state.filing.FilingState.start_edit_time",
     "state.session.SessionState.dismiss_unsent",
-    # Shows the person's own typed text back after a push cleared the page; no service call.
-    "state.session.SessionState.keep_typed",
+    # Hands the browser's answer to what the server asked of it; does nothing unasked.
+    "state.session.SessionState.answer",
     "state.signin.SignInState.load",
     # Only switches the code step's field, or goes back to the password step.
     "state.signin.SignInState.toggle_recovery",
@@ -94,12 +94,8 @@ NO_SERVICE_CALL = {
     "state.passkeys.PasskeysState.cancel_rename",
     "state.passkeys.PasskeysState.ask_remove",
     "state.passkeys.PasskeysState.keep",
-    # The browser's answer to a ceremony this tab never started: nothing to check.
-    "state.passkeys.PasskeysState.finish_registration",
-    "state.passkeys.PasskeySignInState.finish_sign_in",
     # Without a password step that opened a challenge, there is no passkey to ask for.
     "state.signin.SignInState.use_passkey",
-    "state.signin.SignInState.finish_passkey",
 }
 
 HANDLERS = sorted(

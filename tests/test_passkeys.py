@@ -416,7 +416,8 @@ def test_spent_and_expired_challenges_are_cleared_away(session):
 
 
 def test_the_browsers_answers_without_a_passkey_read_as_sentences():
-    from state.passkeys import BROWSER_REASONS, browser_problem, ceremony_script
+    from portal import browser
+    from state.passkeys import BROWSER_REASONS, browser_problem
 
     assert browser_problem({"ok": True, "credential": "{}"}) == ""
     assert "cancelled" in browser_problem({"ok": False, "reason": "cancelled"})
@@ -424,9 +425,12 @@ def test_the_browsers_answers_without_a_passkey_read_as_sentences():
     # Anything else, forged or garbled, is the plain failure: never echoed back.
     for odd in ({"ok": "true"}, {"ok": False, "reason": "<b>hi</b>"}, None, "ok", [1]):
         assert browser_problem(odd) == BROWSER_REASONS["failed"]
-    # The options reach the script as one JSON string literal, never as code.
-    script = ceremony_script("get", '{"challenge": "abc\\u2028</script>"}')
-    assert script.startswith('window.portalPasskeys.get("') and script.endswith('")')
+    # The options reach the browser as data of portal.js's passkey action, never as code.
+    options = '{"challenge": "abc\\u2028</script>"}'
+    assert browser.asked(browser.passkey("get", options)) == {
+        "name": "passkey_get",
+        "args": {"options": options},
+    }
 
 
 # With the second factor (portal/services/second_factor.py and the sign-in code step).

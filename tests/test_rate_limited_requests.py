@@ -60,7 +60,7 @@ def says(update: StateUpdate | None, message: str) -> bool:
     return (
         update is not None
         and not update.delta
-        and [message in str(e.payload.get("function")) for e in update.events] == [True]
+        and [message in str(e.payload.get("value")) for e in update.events] == [True]
     )
 
 

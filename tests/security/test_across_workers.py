@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
 import uuid
 
@@ -28,6 +27,7 @@ import pytest
 from sqlmodel import Session
 
 from models import User
+from portal import browser
 from portal.db import engine_for
 from portal.demo import ADMIN_PASSWORD, STAFF_PASSWORD
 from portal.ratelimit import TOO_FAST_MESSAGE
@@ -67,7 +67,6 @@ SORT_BY = event_name(TasksState, "sort_by")
 TASKS_STATE = TasksState.get_full_name()
 # The default event limit's burst window per session (PORTAL_RATE_LIMIT_EVENTS_SESSION).
 BURST, BURST_SECONDS = 120, 10
-_HANDOFF = re.compile(r"code: \\\"([A-Za-z0-9_-]{43})\\\"")
 
 
 @pytest.fixture
@@ -90,8 +89,9 @@ async def sign_in_over(sock: ReflexSocket, email: str, password: str) -> str:
             error = update.delta.get(SIGN_IN_STATE, {}).get("error_rx_state_")
             if error:
                 return error
-            if found := _HANDOFF.search(json.dumps(update.events)):
-                return found[1]
+            for event in update.events:
+                if (asked := browser.asked(event)) and asked["name"] == "handoff":
+                    return asked["args"]["code"]
         await sock.settle(quiet=0.05, timeout=0.1)
     raise AssertionError("no answer to a sign-in")
 
@@ -294,7 +294,8 @@ async def burst(sock: ReflexSocket, count: int) -> tuple[int, int]:
 
 def _too_fast(update: Update) -> bool:
     return any(
-        event.get("name") == "_call_function" and TOO_FAST_MESSAGE in json.dumps(event)
+        event.get("name") == "_set_value"
+        and TOO_FAST_MESSAGE in json.dumps(event, ensure_ascii=False)
         for event in update.events
     )
 

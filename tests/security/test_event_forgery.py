@@ -38,7 +38,7 @@ BEA = "bea@demo-practice.example"
 
 
 def is_refusal_toast(event) -> bool:
-    return event.get("name") == "_call_function" and "available to you" in str(event)
+    return event.get("name") == "_set_value" and "available to you" in str(event)
 
 
 def is_sign_in_redirect(event) -> bool:
@@ -222,8 +222,9 @@ NO_RECORD = {
     "state.session.SessionState.sign_out",
     # Only forgets text the page handed back unsaved; loads and changes nothing.
     "state.session.SessionState.dismiss_unsent",
-    # Echoes the person's own typed text back to them, only on a page whose access ended.
-    "state.session.SessionState.keep_typed",
+    # Takes the browser's answer to what the server asked this tab, and only that: it names
+    # no record (the server kept which handler takes it).
+    "state.session.SessionState.answer",
     "state.password.PasswordState.change_password",
     "state.tasks.TasksState.load",
     "state.tasks.TasksState.filter_status",
@@ -251,10 +252,10 @@ NO_RECORD = {
     "state.security.SecurityState.disable",
     "state.security.SecurityState.regenerate_codes",
     # The person's own passkeys: loading the list, and a registration, which names no record
-    # (its second event only hands back the challenge this tab was given).
+    # (its answer, through SessionState.answer, only hands back the challenge this tab was
+    # given).
     "state.passkeys.PasskeysState.load",
     "state.passkeys.PasskeysState.start_registration",
-    "state.passkeys.PasskeysState.finish_registration",
     # Only remember which passkey's controls to open, or close them; load and change nothing.
     "state.passkeys.PasskeysState.start_rename",
     "state.passkeys.PasskeysState.cancel_rename",

@@ -58,7 +58,7 @@ def visible_state(sock: ReflexSocket) -> dict:
 
 def too_fast(update) -> int:
     return sum(
-        1 for e in update.events if e.get("name") == "_call_function" and "going too fast" in str(e)
+        1 for e in update.events if e.get("name") == "_set_value" and "going too fast" in str(e)
     )
 
 

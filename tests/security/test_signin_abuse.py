@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from models import Firm, SignInAttempt, utcnow
+from portal import browser
 from portal.db import engine_for
 from portal.services import signin
 from tests.factories import PASSWORD, make_firm, make_user
@@ -154,7 +155,7 @@ async def _sign_in_until_answered(sock: ReflexSocket, email: str, password: str)
             error = update.delta.get(SIGN_IN_STATE, {}).get("error_rx_state_")
             if error:
                 return error
-            if any(e.get("name") == "_call_function" for e in update.events):
+            if any((browser.asked(e) or {}).get("name") == "handoff" for e in update.events):
                 return "signed in"
         await asyncio.sleep(0.05)
     raise AssertionError("no answer to a sign-in")
