@@ -147,13 +147,25 @@ def test_the_structural_rules_come_first_with_their_own_messages(password, expec
 
 
 @pytest.mark.parametrize("symbols", [8, 11, 16, 24])
-def test_a_password_packed_with_l33t_symbols_is_judged_in_a_blink(symbols):
+def test_a_password_packed_with_l33t_symbols_leaves_the_l33t_matcher_out(symbols, monkeypatch):
     """zxcvbn's l33t matcher alone took 1.1 s on the last of these (it tries every mix of
-    substitutions); past auth.L33T_SYMBOLS_MAX distinct symbols it is left out."""
+    substitutions); past auth.L33T_SYMBOLS_MAX distinct symbols it is left out. Asserted by
+    whether it runs, not by a stopwatch: a timed unit test only measures the machine's load."""
+    from zxcvbn import matching
+
+    calls = []
+    real = matching.l33t_match
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(matching, "l33t_match", counting)
     password = ("4@8({[<3&6|!1|(/\\0+7%2$5"[:symbols] * 72)[:72]
-    started = time.perf_counter()
     problem = auth.password_problem(password, person=BEA)
-    assert time.perf_counter() - started < 0.15
+    assert bool(calls) == (auth._l33t_symbols(password) <= auth.L33T_SYMBOLS_MAX)
+    # The 1.1-second case is one of those left out; a few symbols still get the matcher.
+    assert bool(calls) == (symbols not in (16, 24))
     # Judged all the same: one short run of symbols repeated is still a repeat.
     assert problem is None or problem.startswith(TOO_EASY)
 
