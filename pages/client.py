@@ -11,6 +11,7 @@ from pages.components import (
     confirm_duplicate,
     date_field,
     field,
+    file_drop,
     hidden,
     messages,
     once_attrs,
@@ -182,7 +183,8 @@ def _upload() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Upload documents", as_="h3", size="3"),
-            rx.upload(
+            file_drop(
+                "Documents to upload",
                 rx.vstack(
                     rx.button("Choose files", type="button", variant="soft"),
                     rx.text("or drop them here", size="2", color_scheme="gray"),

@@ -358,3 +358,14 @@ def unsent_texts(state) -> rx.Component:
             width="100%",
         ),
     )
+
+
+def file_drop(label: str, *children: rx.Component, **props) -> rx.Component:
+    """rx.upload whose hidden file input has a spoken name. Reflex makes that input itself
+    with no way to pass it attributes, so it is named here, after it is made (axe: every
+    form control has a label, hidden or not)."""
+    upload = rx.upload(*children, **props)
+    zone = upload.children[0]
+    file_input = zone.children[0]
+    file_input.custom_attrs["aria-label"] = label
+    return upload

@@ -63,7 +63,6 @@ def _notifications() -> rx.Component:
                 size="1",
                 aria_label=SessionState.notifications_label,
                 id="notifications-button",
-                on_click=NotificationsState.open_list,
             ),
         ),
         rx.popover.content(
@@ -99,6 +98,9 @@ def _notifications() -> rx.Component:
             ),
             aria_label="Notifications",
         ),
+        # Opening loads the latest lines. (An on_click on the button would make Reflex wrap
+        # it in a div that claims to be a button too: two nested controls to a screen reader.)
+        on_open_change=NotificationsState.open_list,
     )
 
 

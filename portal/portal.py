@@ -40,6 +40,23 @@ STYLE = {
         "clip": "rect(0 0 0 0)",
         "white_space": "nowrap",
     },
+    # WCAG 1.4.3 (4.5:1 for text): Radix's step-9 solid colours under white text and its
+    # step-11 text on soft tints fall short for several colours (axe measures 3.1 to 4.3),
+    # so solid controls take the darker step 11 and soft, outline and ghost text step 12.
+    ".rt-BaseButton.rt-variant-solid:not(:disabled), .rt-Badge.rt-variant-solid": {
+        "background_color": "var(--accent-11)",
+        "color": "white",
+    },
+    ".rt-BaseButton.rt-variant-solid:not(:disabled):hover": {
+        "background_color": "var(--accent-12)",
+    },
+    (
+        ".rt-Badge.rt-variant-soft, .rt-Badge.rt-variant-outline, .rt-Badge.rt-variant-surface, "
+        ".rt-BaseButton.rt-variant-soft:not(:disabled), "
+        ".rt-BaseButton.rt-variant-outline:not(:disabled), "
+        ".rt-BaseButton.rt-variant-surface:not(:disabled), "
+        ".rt-BaseButton.rt-variant-ghost:not(:disabled), .rt-Callout"
+    ): {"color": "var(--accent-12)"},
     "details.step > summary": {"cursor": "pointer", "list_style": "none"},
     "details.step[open] > summary": {"margin_bottom": "0.75em"},
     "a:focus-visible, button:focus-visible, input:focus-visible": {

@@ -18,7 +18,9 @@ class NotificationsState(PageMixin, SessionState):
         self.lines = self._load(notifications.latest) or []
 
     @rx.event
-    def open_list(self):
+    def open_list(self, is_open: bool = True):
+        if not is_open:
+            return
         self.error = ""
         self._reload_notifications()
         self._refresh()

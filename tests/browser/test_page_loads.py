@@ -1,4 +1,5 @@
-"""Every page a role may open, loaded straight from its URL, renders without a browser error.
+"""Every page a role may open, loaded straight from its URL, renders without a browser error
+and without a serious or critical accessibility violation (axe-core).
 
 A page opened by URL is first served as the prerendered HTML of the production build and then
 hydrated by React. Anything that renders differently on the server and in the browser (a
@@ -24,6 +25,7 @@ from portal.db import engine_for
 from portal.demo import ADMIN_PASSWORD, BOOKKEEPER_PASSWORD, STAFF_PASSWORD
 from portal.services import display
 from tests.browser.conftest import sign_in
+from tests.support.axe import blocking_violations
 
 pytestmark = pytest.mark.browser
 
@@ -141,4 +143,20 @@ def test_every_page_loads_cleanly_by_url(page, live_app, account):
         expect(banner).to_contain_text(account.name)
         page.wait_for_load_state("networkidle")
         problems += [f"{url}: {e[0]}" for e in errors if not _expected(url, page.url, e)]
+        problems += blocking_violations(page)
+    assert problems == [], "\n".join(problems)
+
+
+def test_every_signed_out_page_loads_cleanly_by_url(page, live_app):
+    errors = _record_errors(page)
+    problems = []
+    for route in sorted(access.ROUTES[Role.SIGNED_OUT]):
+        if "[" in route:
+            continue
+        errors.clear()
+        page.goto(route)
+        expect(page.get_by_role("heading").first).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        problems += [f"{route}: {e[0]}" for e in errors if not _expected(route, page.url, e)]
+        problems += blocking_violations(page)
     assert problems == [], "\n".join(problems)
