@@ -369,3 +369,16 @@ def file_drop(label: str, *children: rx.Component, **props) -> rx.Component:
     file_input = zone.children[0]
     file_input.custom_attrs["aria-label"] = label
     return upload
+
+
+def table_region(label: str, *children: rx.Component, **props) -> rx.Component:
+    """A table that may be wider than a phone: it scrolls sideways inside a labelled region
+    that takes the keyboard focus, so it can be scrolled without a mouse (WCAG 2.1.1), and
+    the page itself never does. (Radix's own scroll box around a table cannot be focused.)"""
+    return rx.el.div(
+        rx.table.root(*children, width="100%", **props),
+        role="region",
+        aria_label=label,
+        tab_index=0,
+        class_name="table-region",
+    )

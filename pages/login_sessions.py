@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pages.components import action_button, section
+from pages.components import action_button, section, table_region
 from state.account import AccountState as S
 
 
@@ -51,7 +51,8 @@ def sessions_section() -> rx.Component:
             "Every browser signed in as you. End any you do not recognise, then change your "
             "password."
         ),
-        rx.table.root(
+        table_region(
+            "Your sessions",
             rx.table.header(
                 rx.table.row(
                     *[
@@ -61,7 +62,6 @@ def sessions_section() -> rx.Component:
                 )
             ),
             rx.table.body(rx.foreach(S.my_sessions, _row)),
-            width="100%",
             aria_label="Your sessions",
         ),
         rx.cond(

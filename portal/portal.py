@@ -57,6 +57,9 @@ STYLE = {
         ".rt-BaseButton.rt-variant-surface:not(:disabled), "
         ".rt-BaseButton.rt-variant-ghost:not(:disabled), .rt-Callout"
     ): {"color": "var(--accent-12)"},
+    # pages/components.table_region: the region scrolls, not Radix's unfocusable box inside.
+    ".table-region": {"overflow_x": "auto", "max_width": "100%"},
+    ".table-region .rt-ScrollAreaViewport": {"overflow": "visible !important"},
     "details.step > summary": {"cursor": "pointer", "list_style": "none"},
     "details.step[open] > summary": {"margin_bottom": "0.75em"},
     "a:focus-visible, button:focus-visible, input:focus-visible": {

@@ -59,8 +59,9 @@ def open_context(browser, live_app, frame_logs, csp_violations):
     reports every Content-Security-Policy violation of its pages."""
     opened = []
 
-    def make():
-        ctx = browser.new_context(base_url=live_app.base_url)
+    def make(**options):
+        """`options` go to Playwright's new_context (a viewport, a locale)."""
+        ctx = browser.new_context(base_url=live_app.base_url, **options)
         ctx.set_default_timeout(15_000)
         log = FrameLog()
         log.attach(ctx)
