@@ -59,29 +59,37 @@ cluster: install postgres redis
 cluster-stop:
 	$(CLUSTER_ENV) $(BIN)/python scripts/local_cluster.py stop
 
-# REPORTS=dir (as .ci/run sets it) writes a JUnit report of each pytest run into dir.
+# REPORTS=dir (as .ci/run sets it) writes a JUnit report of each pytest run into dir;
+# PYTEST_ARGS passes options to both pytest runs of a pass (`make test PYTEST_ARGS="-x"`).
 junit = $(if $(REPORTS),--junitxml=$(REPORTS)/$(1).xml)
 
-test: setup chromium postgres redis
-	$(BIN)/pytest $(call junit,all)
-
-# The whole suite again on PostgreSQL, with the live app served by 2 workers sharing Redis.
-# The tests that need no live app (marked `live` or not by tests/conftest.py) run in a second
-# pytest beside the live ones: those wait on the app and the browser, these on the database,
-# and side by side the pass takes two thirds of the time. Their output follows at the end.
-# Exit status 5 ("no tests collected", as a -k may leave one half) is no failure.
-test-cluster: setup chromium postgres redis
-	@echo "PORTAL_TEST_DATABASE=postgresql PORTAL_TEST_WORKERS=2: pytest -m live, beside pytest -m 'not live'"
-	@export PORTAL_TEST_DATABASE=postgresql PORTAL_TEST_WORKERS=2; \
-	rest_log=$$(mktemp); \
-	$(BIN)/pytest -m "not live" $(call junit,rest) >"$$rest_log" 2>&1 & rest=$$!; \
-	$(BIN)/pytest -m live $(call junit,live); live_status=$$?; \
+# Both passes run the tests that need no live app (marked `live` or not by tests/conftest.py)
+# in a second pytest beside the live ones: those wait on the app and the browser, these on the
+# database, and side by side a pass takes about two thirds of the time. Their output follows
+# at the end. Exit status 5 ("no tests collected", as a -k may leave one half) is no failure.
+define beside
+	@rest_log=$$(mktemp); \
+	$(BIN)/pytest -m "not live" $(call junit,rest) $(PYTEST_ARGS) >"$$rest_log" 2>&1 & rest=$$!; \
+	$(BIN)/pytest -m live $(call junit,live) $(PYTEST_ARGS); live_status=$$?; \
 	wait $$rest; rest_status=$$?; \
-	echo "=== make test-cluster: the tests without the live app, run beside the above ==="; \
+	echo "=== make $@: the tests without the live app, run beside the above ==="; \
 	cat "$$rest_log"; rm -f "$$rest_log"; \
 	for status in $$live_status $$rest_status; do \
 	  if [ $$status -ne 0 ] && [ $$status -ne 5 ]; then exit $$status; fi; \
 	done
+endef
+
+# The whole suite on SQLite, the live app served by one worker.
+test: setup chromium postgres redis
+	@echo "pytest -m live, beside pytest -m 'not live'"
+	$(beside)
+
+# The whole suite again on PostgreSQL, with the live app served by 2 workers sharing Redis.
+test-cluster: export PORTAL_TEST_DATABASE = postgresql
+test-cluster: export PORTAL_TEST_WORKERS = 2
+test-cluster: setup chromium postgres redis
+	@echo "PORTAL_TEST_DATABASE=postgresql PORTAL_TEST_WORKERS=2: pytest -m live, beside pytest -m 'not live'"
+	$(beside)
 
 security: setup chromium postgres redis
 	$(BIN)/pytest tests/security
