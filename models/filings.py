@@ -31,6 +31,8 @@ class Filing(SQLModel, table=True):
         Index("ix_filing_firm_recurrence_due", "firm_id", "recurrence", "due_date"),
         # At most one next filing for each filing, however often it is filed or by how many.
         Index("ux_filing_previous", "previous_filing_id", unique=True),
+        # Whether filings came from a template (deleting it archives it instead).
+        Index("ix_filing_template", "template_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

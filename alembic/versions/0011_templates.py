@@ -79,6 +79,7 @@ def upgrade() -> None:
             "ix_filing_firm_recurrence_due", ["firm_id", "recurrence", "due_date"]
         )
         batch_op.create_index("ux_filing_previous", ["previous_filing_id"], unique=True)
+        batch_op.create_index("ix_filing_template", ["template_id"])
     with op.batch_alter_table("firm", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -100,6 +101,7 @@ def downgrade() -> None:
         batch_op.drop_column("recurring_days_before")
         batch_op.drop_column("recurring_on")
     with op.batch_alter_table("filing", schema=None) as batch_op:
+        batch_op.drop_index("ix_filing_template")
         batch_op.drop_index("ux_filing_previous")
         batch_op.drop_index("ix_filing_firm_recurrence_due")
         batch_op.drop_constraint("fk_filing_previous_filing_id", type_="foreignkey")

@@ -435,18 +435,22 @@ def _acting_for(session: Session, filing: Filing, firm: Firm) -> Actor | None:
     )
 
 
+def schedule_query(firm_id: int, bound: date):
+    """A firm's recurring filings due by `bound` that have no next filing yet, from the
+    (firm, recurrence, due date) index and the unique index on the filing followed."""
+    return select(Filing.id, Filing.due_date, Filing.recurrence).where(
+        Filing.firm_id == firm_id,
+        Filing.recurrence.in_(RECURRENCES),
+        Filing.due_date <= bound,
+        Filing.status != FilingStatus.CANCELLED.value,
+        ~exists(select(_Next.id).where(_Next.previous_filing_id == Filing.id)),
+    )
+
+
 def due_on_schedule(session: Session, firm: Firm, today: date) -> list[int]:
     """The firm's recurring filings whose next filing is due to be made by `today`."""
     bound = today + timedelta(days=firm.recurring_days_before)
-    rows = session.exec(
-        select(Filing.id, Filing.due_date, Filing.recurrence).where(
-            Filing.firm_id == firm.id,
-            Filing.recurrence.in_(RECURRENCES),
-            Filing.due_date <= bound,
-            Filing.status != FilingStatus.CANCELLED.value,
-            ~exists(select(_Next.id).where(_Next.previous_filing_id == Filing.id)),
-        )
-    ).all()
+    rows = session.exec(schedule_query(firm.id, bound)).all()
     return [
         filing_id
         for filing_id, due, recurrence in rows
