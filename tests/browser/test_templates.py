@@ -80,7 +80,9 @@ def test_staff_build_a_template_and_a_repeating_filing_from_it(live_app, open_co
     expect(
         page.get_by_role("heading", name=f"Quarterly Client {tag} · GST/HST 2026 Q4")
     ).to_be_visible()
-    expect(page.get_by_label("Assignee for Enter the quarter's transactions")).to_be_visible()
+    expect(page.get_by_label("Assignee for Enter the quarter's transactions")).to_have_value(
+        str(books_id)
+    )
     with Session(engine_for(live_app.database_url)) as session:
         periods = session.exec(
             select(Filing.period).where(Filing.client_id == client_id).order_by(Filing.id)
