@@ -375,10 +375,12 @@ def create_next(session: Session, *, actor: Actor, filing: Filing) -> int | None
             previous_filing_id=filing.id,
         )
         .on_conflict_do_nothing(index_elements=["previous_filing_id"])
+        .returning(Filing.id)
     )
-    if not inserted.rowcount:
-        return None
-    created = session.exec(select(Filing).where(Filing.previous_filing_id == filing.id)).one()
+    created_id = inserted.scalar()
+    if created_id is None:
+        return None  # another transaction made it first
+    created = session.get(Filing, created_id)
     live.changed(session, client_id=created.client_id)
     audit.record(
         session=session,
