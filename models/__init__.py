@@ -22,6 +22,7 @@ from models.second_factor import FactorFailure, RecoveryCode, SignInChallenge
 from models.sessions import LoginSession, SignInAttempt
 from models.steps import ChecklistItem, Step, StepComment, StepStatus, TimeEntry
 from models.submissions import Submission
+from models.templates import FilingTemplate, TemplateStep
 from models.users import SEAT_ROLES, User, UserRole
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "FactorFailure",
     "Filing",
     "FilingStatus",
+    "FilingTemplate",
     "Firm",
     "LinkKind",
     "LoginSession",
@@ -58,6 +60,7 @@ __all__ = [
     "StepComment",
     "StepStatus",
     "Submission",
+    "TemplateStep",
     "TimeEntry",
     "User",
     "UserRole",

@@ -27,6 +27,12 @@ class Filing(SQLModel, table=True):
     __table_args__ = (
         Index("ix_filing_client_status", "client_id", "status"),
         Index("ix_filing_firm_status_due", "firm_id", "status", "due_date"),
+        # Recurring filings the schedule looks at, by firm.
+        Index("ix_filing_firm_recurrence_due", "firm_id", "recurrence", "due_date"),
+        # At most one next filing for each filing, however often it is filed or by how many.
+        Index("ux_filing_previous", "previous_filing_id", unique=True),
+        # Whether filings came from a template (deleting it archives it instead).
+        Index("ix_filing_template", "template_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -44,3 +50,8 @@ class Filing(SQLModel, table=True):
     updated_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     closed_at: datetime | None = Field(default=None)
     version: int = Field(default=1)
+    # Recurring filings: "" (once), "monthly", "quarterly" or "yearly"; the template the
+    # filing came from, and the filing it follows (portal/services/recurrence.py).
+    recurrence: str = Field(default="", max_length=12)
+    template_id: int | None = Field(default=None, foreign_key="filing_template.id")
+    previous_filing_id: int | None = Field(default=None, foreign_key="filing.id")

@@ -31,3 +31,7 @@ class Firm(SQLModel, table=True):
     mfa_admins: bool = Field(default=True)
     mfa_staff: bool = Field(default=True)
     mfa_bookkeepers: bool = Field(default=False)
+    # When a recurring filing's next one is made: "filed" (when the current one is filed) or
+    # "schedule" (recurring_days_before days before the next due date).
+    recurring_on: str = Field(default="filed", max_length=10)
+    recurring_days_before: int = Field(default=30)

@@ -117,6 +117,47 @@ def filing_table(rows) -> rx.Component:
     )
 
 
+def _from_template() -> rx.Component:
+    """A template (its steps are added and assigned, and its kind is the filing's) and how
+    the filing repeats."""
+    return rx.hstack(
+        rx.box(
+            select_field(
+                "Template",
+                name="template_id",
+                id="filing-template",
+                options=S.template_options,
+                value_of=lambda t: t.id.to_string(),
+                label_of=lambda t: t.label,
+                empty="No template",
+                aria_describedby="filing-template-hint",
+            ),
+            rx.text(
+                "A template adds its steps, assigned and due relative to the due date; the "
+                "filing takes the template's kind.",
+                id="filing-template-hint",
+                size="1",
+                color_scheme="gray",
+            ),
+            min_width="16em",
+        ),
+        rx.box(
+            select_field(
+                "Repeats",
+                name="recurrence",
+                id="filing-recurrence",
+                options=S.repeat_choices,
+                value_of=lambda c: c[0],
+                label_of=lambda c: c[1],
+            ),
+            min_width="12em",
+        ),
+        align="start",
+        wrap="wrap",
+        margin_top="0.5em",
+    )
+
+
 def _new_filing() -> rx.Component:
     return rx.cond(
         S.adding_filing,
@@ -129,6 +170,7 @@ def _new_filing() -> rx.Component:
                     align="end",
                     wrap="wrap",
                 ),
+                _from_template(),
                 rx.hstack(
                     rx.button("Create filing", type="submit"),
                     rx.button(

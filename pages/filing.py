@@ -22,6 +22,7 @@ from pages.components import (
 )
 from pages.discussion import discussion
 from pages.documents import document_list
+from pages.filing_recurrence import recurrence_panel
 from pages.layout import shell
 from pages.step_card import step_summary, step_work
 from state.filing import FilingState as S
@@ -287,6 +288,7 @@ def filing_page() -> rx.Component:
             align="center",
             wrap="wrap",
         ),
+        recurrence_panel(),
         _lifecycle(),
         _edit_filing(),
         messages(S),

@@ -24,6 +24,7 @@ from pages.settings import settings_page
 from pages.staff import staff_page
 from pages.task import task_page
 from pages.tasks import tasks_page
+from pages.templates import templates_page
 from portal import routes
 from state.access_review import AccessReviewState
 from state.account import AccountState
@@ -41,6 +42,7 @@ from state.signin import SignInState
 from state.staff import StaffState
 from state.task import TaskState
 from state.tasks import TasksState
+from state.templates import TemplatesState
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ PAGES = (
     Page(routes.CLIENT, "Client", client_page, (ClientState.load,)),
     Page(routes.FILING, "Filing", filing_page, (FilingState.load,)),
     Page(routes.STAFF, "Staff", staff_page, (StaffState.load,)),
+    Page(routes.TEMPLATES, "Filing templates", templates_page, (TemplatesState.load,)),
     Page(routes.SETTINGS, "Settings", settings_page, (SettingsState.load,)),
     Page(routes.BOOKKEEPERS, "Bookkeepers", bookkeepers_page, (BookkeepersState.load,)),
     Page(routes.AUDIT, "Audit log", audit_page, (AuditState.load,)),

@@ -246,6 +246,53 @@ def _outgoing_mail() -> rx.Component:
     )
 
 
+def _recurring() -> rx.Component:
+    """When a recurring filing's next one is made: when it is filed, or on a schedule."""
+    return section(
+        "Recurring filings",
+        submit_form(
+            rx.hstack(
+                rx.box(
+                    select_field(
+                        "Make the next filing",
+                        name="recurring_on",
+                        id="recurring-on",
+                        options=[
+                            ("filed", "When the current one is filed"),
+                            ("schedule", "On a schedule, before the next due date"),
+                        ],
+                        default_value=S.recurring.recurring_on,
+                        key="recurring-on-" + S.recurring.recurring_on,
+                    ),
+                    min_width="18em",
+                ),
+                rx.box(
+                    field(
+                        "Days before the next due date",
+                        name="recurring_days_before",
+                        id="recurring-days-before",
+                        type="number",
+                        min=0,
+                        max=365,
+                        default_value=S.recurring.days_before.to_string(),
+                        key="recurring-days-" + S.recurring.days_before.to_string(),
+                        hint="Used on a schedule: the next filing appears this many days "
+                        "before it is due.",
+                    ),
+                    max_width="18em",
+                ),
+                rx.button("Save recurring filings", type="submit"),
+                align="end",
+                spacing="3",
+                wrap="wrap",
+            ),
+            on_submit=S.save_recurring,
+            form_id="recurring-form",
+            aria_label="Recurring filings",
+        ),
+    )
+
+
 def settings_page() -> rx.Component:
     return shell(
         rx.heading("Settings", as_="h1", size="6"),
@@ -314,6 +361,7 @@ def settings_page() -> rx.Component:
                 aria_label="Time zone",
             ),
         ),
+        _recurring(),
         _outgoing_mail(),
         section(
             "Staff logins",

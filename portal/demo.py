@@ -15,9 +15,11 @@ from models import (
     Client,
     Filing,
     FilingStatus,
+    FilingTemplate,
     Firm,
     Step,
     StepStatus,
+    TemplateStep,
     User,
     UserRole,
     utcnow,
@@ -293,8 +295,119 @@ def _fill(session: Session, firm: Firm, today: date) -> None:
     law_payroll = filing(law, "Payroll", f"March {year}", due=11)
     step(law_payroll, "Run March payroll", alex, due=9, position=0)
 
+    templates = _templates(session, firm, people)
+    for repeating, template, every in (
+        (gst, "GST/HST", "quarterly"),
+        (yoga_gst, "GST/HST", "quarterly"),
+        (maple_payroll, "Payroll", "monthly"),
+        (payroll, "Payroll", "monthly"),
+        (law_payroll, "Payroll", "monthly"),
+        (books, "Bookkeeping", None),
+    ):
+        repeating.template_id = templates[template].id
+        repeating.recurrence = every or ""
+        session.add(repeating)
+
     admin = people["admin"]
     _load_papers(session, firm, admin, maple, gst, northside, year)
+
+
+# The demo's templates: (name, kind, steps), each step (title, who, days from the filing's due
+# date, description, checklist).
+DEMO_TEMPLATES = (
+    (
+        "GST/HST quarterly",
+        "GST/HST",
+        (
+            (
+                "Enter the quarter's bank transactions",
+                "bea",
+                -6,
+                "Enter the quarter's transactions from the client's bank statements.",
+                (
+                    "Download the quarter's statements",
+                    "Enter deposits",
+                    "Enter withdrawals",
+                    "Reconcile the ending balance",
+                ),
+            ),
+            (
+                "Prepare the GST/HST return",
+                "sam",
+                -2,
+                "",
+                ("Total GST/HST collected", "Total input tax credits", "Check the net tax"),
+            ),
+            ("File the return with CRA", "sam", 0, "File online and save the confirmation.", ()),
+        ),
+    ),
+    (
+        "Payroll monthly",
+        "Payroll",
+        (
+            (
+                "Collect hours and changes from the client",
+                "dev",
+                -8,
+                "New hires, leavers, raises and time off.",
+                ("Timesheets received", "Changes confirmed"),
+            ),
+            (
+                "Run payroll",
+                "alex",
+                -3,
+                "",
+                ("Check CPP and EI", "Check income tax", "Send pay stubs"),
+            ),
+            ("Remit source deductions", "alex", 0, "", ("Remittance sent to CRA",)),
+        ),
+    ),
+    (
+        "Bookkeeping monthly",
+        "Bookkeeping",
+        (
+            (
+                "Categorize expense receipts",
+                "bea",
+                -10,
+                "",
+                ("Fuel receipts", "Maintenance invoices", "Office supplies"),
+            ),
+            (
+                "Reconcile bank and credit card",
+                "bea",
+                -5,
+                "",
+                ("Bank account", "Credit card"),
+            ),
+            ("Review the month's books", "sam", 0, "", ()),
+        ),
+    ),
+)
+
+
+def _templates(session: Session, firm: Firm, people: dict[str, User]) -> dict[str, FilingTemplate]:
+    made = {}
+    for name, kind, steps in DEMO_TEMPLATES:
+        template = FilingTemplate(firm_id=firm.id, name=name, kind=kind)
+        session.add(template)
+        session.flush()
+        for position, (title, who, offset, description, checklist) in enumerate(steps):
+            session.add(
+                TemplateStep(
+                    firm_id=firm.id,
+                    template_id=template.id,
+                    position=position,
+                    title=title,
+                    description=description,
+                    checklist="\n".join(checklist),
+                    assignee_id=people[who].id,
+                    due_offset_days=offset,
+                )
+            )
+        made[kind] = template
+    session.flush()
+    return made
 
 
 def _pdf(text: str) -> bytes:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from models import utcnow
-from portal.services import links, mail_queue
+from portal.services import links, mail_queue, recurrence
 
 log = logging.getLogger("portal.mail_sender")
 
@@ -25,11 +25,17 @@ PASS_EVERY_SECONDS = 30.0
 def one_pass(now: datetime | None = None) -> int:
     """Queue the morning's digests that are due, turn forgot-password requests into reset
     links (portal/services/links.py), then send everything due. Returns the
-    number of mails sent."""
+    number of mails sent. Then make the recurring filings that came due on a firm's
+    schedule (portal/services/recurrence.py): their assignment mails leave on the next pass."""
     now = now or utcnow()
     mail_queue.queue_digests(now=now)
     links.process_reset_requests(now=now)
-    return mail_queue.deliver_due(now=now)
+    sent = mail_queue.deliver_due(now=now)
+    try:
+        recurrence.run_schedule(now=now)
+    except Exception:
+        log.exception("making the scheduled recurring filings failed; the next pass tries again")
+    return sent
 
 
 def run(

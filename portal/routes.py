@@ -17,6 +17,8 @@ CLIENTS = "/clients"
 CLIENT = "/clients/[client_id]"
 FILING = "/filings/[filing_id]"
 STAFF = "/staff"
+# Filing templates: staff and admins.
+TEMPLATES = "/templates"
 SETTINGS = "/settings"
 BOOKKEEPERS = "/admin/bookkeepers"
 AUDIT = "/audit"
@@ -77,6 +79,7 @@ PAGE_ROUTES = (
     CLIENT,
     FILING,
     STAFF,
+    TEMPLATES,
     SETTINGS,
     BOOKKEEPERS,
     AUDIT,

@@ -9,12 +9,14 @@ from typing import Any
 import reflex as rx
 
 from portal import browser, routes
-from portal.services import clients, discussion, documents, emails, workspace
+from portal.services import clients, discussion, documents, emails, recurrence, templates, workspace
 from portal.services import filings as filing_service
 from portal.services import live as topics
 from portal.services.clients import ClientInfo, FilingRow
 from portal.services.documents import DocumentRow, IncomingFile
 from portal.services.emails import EmailRow
+from portal.services.errors import ServiceError
+from portal.services.templates import TemplateOption
 from portal.services.workspace import AccessPath, Thread
 from state.calls import call
 from state.documents import DocumentLinksMixin
@@ -39,6 +41,9 @@ class ClientState(DocumentLinksMixin, EditorMixin, SessionState):
     kinds: list[str] = list(filing_service.FILING_KINDS)
     editing: bool = False
     adding_filing: bool = False
+    # The new-filing form's template picker, read when the form opens (staff only).
+    template_options: list[TemplateOption] = []
+    repeat_choices: list[list[str]] = [list(c) for c in recurrence.RECURRENCE_CHOICES]
     upload_filing: str = ""
     upload_percent: int = 0
     uploading: bool = False
@@ -108,20 +113,33 @@ class ClientState(DocumentLinksMixin, EditorMixin, SessionState):
     def toggle_add_filing(self):
         self.adding_filing = not self.adding_filing
         self.error = ""
+        if self.adding_filing:
+            try:
+                self.template_options = call(templates.template_options)
+            except ServiceError as exc:
+                self.error = exc.message
 
     @rx.event
     def create_filing(self, form: dict):
+        """A filing, from a template or not, repeating or not: one transaction."""
         done = self._submit(
             form,
-            filing_service.create_filing,
+            templates.create_filing,
             client_id=self._client_id,
             kind=form.get("kind"),
             period=form.get("period"),
             due_date=form.get("due_date"),
+            template_id=form.get("template_id"),
+            recurrence_value=form.get("recurrence"),
         )
-        if done is not None and done.result:
-            return rx.redirect(routes.filing(done.result))
-        return None
+        if done is None or done.repeat or not done.result:
+            return None
+        if done.result.notes:
+            # Stay, and say what the template could not do; the filing is in the list.
+            self.adding_filing = False
+            self.notice = "Filing created. " + " ".join(done.result.notes)
+            return None
+        return rx.redirect(routes.filing(done.result.filing_id))
 
     @rx.event
     def post_thread(self, form: dict):

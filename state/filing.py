@@ -15,6 +15,7 @@ from portal.services.people import PersonOption
 from portal.services.steps import StepView
 from state.calls import call
 from state.documents import DocumentLinksMixin
+from state.filing_recurrence import RecurrenceMixin
 from state.page import EditorMixin, clear_form
 from state.session import SessionState
 from state.step_work import StepWorkMixin
@@ -31,7 +32,7 @@ def step_editor(step_id: int) -> str:
     return f"step-{step_id}"
 
 
-class FilingState(StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
+class FilingState(RecurrenceMixin, StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
     filing: FilingHeader = FilingHeader()
     steps: list[StepView] = []
     assignees: list[PersonOption] = []
@@ -67,6 +68,7 @@ class FilingState(StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
         self.posts = page.posts
         self.can_post = page.can_post
         self.documents = page.documents
+        self._show_recurrence(page.header.id)
 
     def _refresh(self) -> None:
         self._show(call(workspace.filing_page, filing_id=self._filing_id))

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal.services import firm_time, mail_queue, second_factor, team
+from portal.services import firm_time, mail_queue, recurrence, second_factor, team
 from portal.services.mail_content import DIGEST_HOUR
 from portal.services.mail_queue import OutgoingRow
+from portal.services.recurrence import FirmSetting
 from portal.services.second_factor import FactorPolicy
 from portal.services.team import PersonRow, PlanView
 from state.calls import call
@@ -25,6 +26,7 @@ class SettingsState(LoginAdminMixin, SessionState):
     plan: PlanView = PlanView()
     people: list[PersonRow] = []
     time_zone: str = ""
+    recurring: FirmSetting = FirmSetting()
     outgoing: list[OutgoingRow] = []
     factor_policy: FactorPolicy = FactorPolicy()
 
@@ -36,6 +38,7 @@ class SettingsState(LoginAdminMixin, SessionState):
         self.plan = call(team.plan)
         self.people = call(team.list_staff)
         self.time_zone = call(firm_time.time_zone)
+        self.recurring = call(recurrence.firm_setting)
         self.outgoing = call(mail_queue.outgoing)
         self.factor_policy = call(second_factor.policy)
 
@@ -70,6 +73,16 @@ class SettingsState(LoginAdminMixin, SessionState):
             firm_time.set_time_zone,
             time_zone=form.get("time_zone"),
             success="Time zone saved: morning digests go out by its clock.",
+        )
+
+    @rx.event
+    def save_recurring(self, form: dict):
+        self._submit(
+            form,
+            recurrence.set_firm_setting,
+            recurring_on=form.get("recurring_on"),
+            days_before=form.get("recurring_days_before"),
+            success="Saved when recurring filings get their next filing.",
         )
 
     @rx.event

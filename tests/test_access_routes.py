@@ -32,6 +32,10 @@ SIGNED_OUT, BK, STAFF, ADMIN = Role.SIGNED_OUT, Role.BOOKKEEPER, Role.STAFF, Rol
         (STAFF, routes.ACCESS_REVIEW, False),
         (BK, routes.ACCESS_REVIEW, False),
         (SIGNED_OUT, routes.ACCESS_REVIEW, False),
+        (STAFF, routes.TEMPLATES, True),
+        (ADMIN, routes.TEMPLATES, True),
+        (BK, routes.TEMPLATES, False),
+        (SIGNED_OUT, routes.TEMPLATES, False),
     ],
 )
 def test_route_allowlist(role, route, allowed):

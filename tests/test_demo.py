@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from models import Client, Filing, Firm, Step, User
+from models import Client, Filing, FilingTemplate, Firm, Step, TemplateStep, User
 from portal import demo
 
 
@@ -55,3 +55,31 @@ def test_the_demo_has_clients_nobody_in_the_portal_works_on_and_a_filed_filing(s
     all_clients = set(session.exec(select(Client.id)).all())
     assert len(all_clients - reachable) >= 2
     assert session.exec(select(Filing).where(Filing.status == "filed")).first() is not None
+
+
+def test_the_demo_has_templates_for_its_recurring_work(session):
+    demo.load_demo(session, today=date(2026, 4, 15))
+    templates = {t.kind: t for t in session.exec(select(FilingTemplate))}
+    assert sorted(templates) == ["Bookkeeping", "GST/HST", "Payroll"]
+    people = {u.id: u.email.split("@")[0] for u in session.exec(select(User))}
+    gst_steps = session.exec(
+        select(TemplateStep)
+        .where(TemplateStep.template_id == templates["GST/HST"].id)
+        .order_by(TemplateStep.position)
+    ).all()
+    assert [(s.title, people[s.assignee_id], s.due_offset_days) for s in gst_steps] == [
+        ("Enter the quarter's bank transactions", "bea", -6),
+        ("Prepare the GST/HST return", "sam", -2),
+        ("File the return with CRA", "sam", 0),
+    ]
+    assert gst_steps[0].checklist.splitlines()[0] == "Download the quarter's statements"
+    assert len(session.exec(select(TemplateStep)).all()) == 9
+    repeating = session.exec(select(Filing).where(Filing.recurrence != "")).all()
+    assert sorted((f.kind, f.recurrence) for f in repeating) == [
+        ("GST/HST", "quarterly"),
+        ("GST/HST", "quarterly"),
+        ("Payroll", "monthly"),
+        ("Payroll", "monthly"),
+        ("Payroll", "monthly"),
+    ]
+    assert all(f.template_id == templates[f.kind].id for f in repeating)

@@ -63,7 +63,6 @@ NO_SERVICE_CALL = {
     "state.client.ClientState.keep",
     "state.client.ClientState.load",
     "state.client.ClientState.reload_editor",
-    "state.client.ClientState.toggle_add_filing",
     "state.client.ClientState.upload_progress",
     "state.clients.ClientsState.toggle_add",
     "state.filing.FilingState.cancel_edit_step",
@@ -96,6 +95,13 @@ NO_SERVICE_CALL = {
     "state.passkeys.PasskeysState.keep",
     # Without a password step that opened a challenge, there is no passkey to ask for.
     "state.signin.SignInState.use_passkey",
+    # The template editor's rows live in the page until saved; asking before a delete.
+    "state.templates.TemplatesState.add_step_row",
+    "state.templates.TemplatesState.remove_step_row",
+    "state.templates.TemplatesState.move_step_row",
+    "state.templates.TemplatesState.close_editor",
+    "state.templates.TemplatesState.ask_delete",
+    "state.templates.TemplatesState.keep",
 }
 
 HANDLERS = sorted(

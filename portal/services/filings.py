@@ -308,6 +308,11 @@ def change_status(
         client_id=filing.client_id,
         detail=display.filing_title(filing.kind, filing.period),
     )
+    if action == "file":
+        # A recurring filing's next one, when the firm makes it on filing (never twice).
+        from portal.services import recurrence
+
+        recurrence.after_filed(session=session, actor=actor, filing=filing)
     return header(session, filing, actor)
 
 

@@ -51,6 +51,7 @@ HEADINGS = {
     routes.TASKS: "My tasks",
     routes.CLIENTS: "Clients",
     routes.STAFF: "Staff",
+    routes.TEMPLATES: "Filing templates",
     routes.SETTINGS: "Settings",
     routes.BOOKKEEPERS: "Bookkeepers",
     routes.AUDIT: "Audit log",
