@@ -14,6 +14,8 @@ HOME = "/"
 TASKS = "/tasks"
 TASK = "/tasks/[step_id]"
 CLIENTS = "/clients"
+# Before CLIENT wherever routes are matched in order: "import" is no client id.
+CLIENT_IMPORT = "/clients/import"
 CLIENT = "/clients/[client_id]"
 FILING = "/filings/[filing_id]"
 STAFF = "/staff"
@@ -74,6 +76,7 @@ PAGE_ROUTES = (
     TASKS,
     TASK,
     CLIENTS,
+    CLIENT_IMPORT,
     CLIENT,
     FILING,
     STAFF,

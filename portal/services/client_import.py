@@ -35,10 +35,15 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import re
+import secrets
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, insert, or_, update
@@ -46,11 +51,13 @@ from sqlmodel import Session, select
 
 from models import AuditEvent, Client, utcnow
 from models.clients import bn_key, name_key, search_key
+from portal import storage
 from portal import text as chars
 from portal.auth import Actor
 from portal.services import audit, clients, live, scope
 from portal.services.clients import FIELD_LABELS, ClientInput
 from portal.services.errors import Invalid
+from portal.settings import get_settings
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -818,6 +825,60 @@ def field_choices() -> list[tuple[str, str]]:
 
 
 _SAFE_NAME = re.compile(r"[^\w .()-]+")
+_STASH_KEY = re.compile(r"^[0-9a-f]{32}$")
+# An uploaded file waits this long for its import (a tab left open over lunch).
+STASH_KEEP_SECONDS = 24 * 3600
+
+
+# --- the uploaded file between preview and import ----------------------------------------
+# Kept on the server, under the data folder (never Reflex's public upload folder), named by a
+# random key that only the page's server-side state holds; removed after the import, on
+# "start over", and after a day at the latest.
+
+
+def _stash_dir() -> Path:
+    return get_settings().data_dir / "imports"
+
+
+def _stash_path(key: str) -> Path:
+    if not isinstance(key, str) or not _STASH_KEY.match(key):
+        raise Invalid("The uploaded file is no longer here. Upload it again.")
+    return _stash_dir() / key
+
+
+def stash(stream: storage.Readable) -> str:
+    """Keep an uploaded file's bytes for the preview and the import; Invalid when it is
+    larger than an import takes (read no further than that)."""
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise Invalid(
+            f"The file is larger than {MAX_BYTES // 1024 // 1024} MB; one import takes at most "
+            f"{MAX_BYTES // 1024 // 1024} MB and {MAX_ROWS:,} rows. Split it into smaller files."
+        )
+    directory = _stash_dir()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    cutoff = time.time() - STASH_KEEP_SECONDS
+    for old in directory.iterdir():
+        with suppress(OSError):
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+    key = secrets.token_hex(16)
+    fd = os.open(_stash_path(key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(bytes(data))
+    return key
+
+
+def unstash(key: str, name: str) -> CsvFile:
+    try:
+        return CsvFile(name=name, data=_stash_path(key).read_bytes())
+    except FileNotFoundError:
+        raise Invalid("The uploaded file is no longer here. Upload it again.") from None
+
+
+def drop_stash(key: str) -> None:
+    with suppress(Invalid, OSError):
+        _stash_path(key).unlink()
 
 
 def file_name(raw: object) -> str:
