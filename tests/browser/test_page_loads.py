@@ -48,6 +48,7 @@ HEADINGS = {
     routes.HOME: "Firm home",
     routes.TASKS: "My tasks",
     routes.CLIENTS: "Clients",
+    routes.CLIENT_IMPORT: "Import clients from CSV",
     routes.STAFF: "Staff",
     routes.SETTINGS: "Settings",
     routes.BOOKKEEPERS: "Bookkeepers",
