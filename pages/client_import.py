@@ -88,6 +88,7 @@ def _mapping_cell(col) -> rx.Component:
 def _mapping_table() -> rx.Component:
     return rx.box(
         rx.table.root(
+            rx.el.caption("Columns of the file and its first rows", class_name="sr-only"),
             rx.table.header(rx.table.row(rx.foreach(S.columns, _mapping_cell))),
             rx.table.body(
                 rx.foreach(
@@ -96,7 +97,6 @@ def _mapping_table() -> rx.Component:
                 )
             ),
             width="100%",
-            aria_label="Columns of the file and its first rows",
         ),
         overflow_x="auto",
         width="100%",
@@ -160,6 +160,7 @@ def _duplicates() -> rx.Component:
                 disabled=S.importing,
             ),
             rx.table.root(
+                rx.el.caption("Possible duplicates", class_name="sr-only"),
                 rx.table.header(
                     rx.table.row(
                         rx.table.column_header_cell("Row"),
@@ -180,7 +181,6 @@ def _duplicates() -> rx.Component:
                     )
                 ),
                 width="100%",
-                aria_label="Possible duplicates",
             ),
             spacing="2",
             width="100%",
