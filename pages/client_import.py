@@ -105,12 +105,7 @@ def _mapping_table() -> rx.Component:
 
 def _counts() -> rx.Component:
     return rx.el.ul(
-        rx.el.li(S.rows, " rows in ", S.file_name),
-        rx.el.li(S.new, " new clients to create"),
-        rx.el.li(S.duplicates, " match clients you already have"),
-        rx.el.li(S.within_file, " repeat an earlier row of the file"),
-        rx.cond(S.ambiguous > 0, rx.el.li(S.ambiguous, " match more than one client (skipped)")),
-        rx.el.li(S.error_rows, " rows with errors (not imported)"),
+        rx.foreach(S.counts, lambda line: rx.el.li(rx.text(line, size="2"))),
         id="client-import-counts",
         aria_live="polite",
         style={"margin_left": "1.2em"},
@@ -128,7 +123,7 @@ def _errors() -> rx.Component:
                 size="2",
             ),
             rx.el.ul(
-                rx.foreach(S.errors, lambda line: rx.el.li(line)),
+                rx.foreach(S.errors, lambda line: rx.el.li(rx.text(line, size="2"))),
                 id="client-import-errors",
                 style={"margin_left": "1.2em"},
             ),
@@ -158,6 +153,7 @@ def _duplicates() -> rx.Component:
                 value=S.on_duplicate,
                 on_change=S.choose_duplicates,
                 disabled=S.importing,
+                width="auto",
             ),
             rx.table.root(
                 rx.el.caption("Possible duplicates", class_name="sr-only"),

@@ -38,6 +38,8 @@ class ClientImportState(PageMixin, SessionState):
     ambiguous: int = 0
     error_rows: int = 0
     errors: list[str] = []
+    # What the preview found, one line each, in words.
+    counts: list[str] = []
     duplicate_rows: list[DuplicateRow] = []
     blocking: str = ""
     on_duplicate: str = client_import.SKIP
@@ -81,6 +83,7 @@ class ClientImportState(PageMixin, SessionState):
         self.errors = view.errors
         self.duplicate_rows = view.duplicate_rows
         self.blocking = view.blocking
+        self.counts = _count_lines(view)
 
     def _preview(self, mapping: list[str] | None) -> None:
         if not self._stash:
@@ -238,3 +241,22 @@ class ClientImportState(PageMixin, SessionState):
         self.summary = result.summary()
         self.notice = "Import finished: " + self.summary
         self._forget_file()
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _count_lines(view: Preview) -> list[str]:
+    lines = [
+        f"{_plural(view.rows, 'row', 'rows')} in {view.file_name}",
+        f"{_plural(view.new, 'new client', 'new clients')} to create",
+        f"{_plural(view.duplicates, 'row matches', 'rows match')} a client you already have",
+        f"{_plural(view.within_file, 'row repeats', 'rows repeat')} an earlier row of the file",
+    ]
+    if view.ambiguous:
+        lines.append(
+            f"{_plural(view.ambiguous, 'row matches', 'rows match')} more than one client (skipped)"
+        )
+    lines.append(f"{_plural(view.error_rows, 'row', 'rows')} with errors (not imported)")
+    return lines

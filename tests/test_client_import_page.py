@@ -61,6 +61,13 @@ def test_upload_preview_adjust_and_import(session, world):
     assert not public.exists() or not any(p.is_file() for p in public.rglob("*"))
     assert [c.field for c in state.columns] == ["name", "business_number", "contact_email", ""]
     assert (state.rows, state.new, state.duplicates, state.error_rows) == (3, 1, 1, 1)
+    assert state.counts == [
+        "3 rows in clients.csv",
+        "1 new client to create",
+        "1 row matches a client you already have",
+        "0 rows repeat an earlier row of the file",
+        "1 row with errors (not imported)",
+    ]
     assert state.errors == [
         "Row 4: Contact email must be a valid email address, like name@example.com."
     ]

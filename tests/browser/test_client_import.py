@@ -51,6 +51,7 @@ def test_staff_import_clients_from_csv(page, live_app, tmp_path):
     counts = page.locator("#client-import-counts")
     expect(counts).to_contain_text(f"{COUNT + 2} rows in clients.csv")
     expect(counts).to_contain_text(f"{COUNT} new clients to create")
+    expect(counts).to_contain_text("1 row matches a client you already have")
     expect(page.locator("#client-import-errors")).to_have_text(
         f"Row {COUNT + 3}: Contact email must be a valid email address, like name@example.com."
     )
