@@ -113,3 +113,19 @@ def test_a_file_too_large_or_unreadable_is_refused_with_nothing_kept(session, wo
     run_handler(state, "upload", files=[upload_file("Client name\nZoë\n".encode("cp1252"))])
     assert "Save it as CSV UTF-8" in state.error
     assert state.stage == "choose" and state._stash == ""
+
+
+def test_the_import_route_is_staff_only_and_wins_over_a_client_id():
+    from portal import access, routes
+
+    assert routes.match("/clients/import") == routes.CLIENT_IMPORT
+    assert routes.match("/clients/import/") == routes.CLIENT_IMPORT
+    assert routes.match("/clients/12") == routes.CLIENT
+    for role in (access.Role.STAFF, access.Role.ADMIN):
+        assert access.route_decision(role, routes.CLIENT_IMPORT).allowed
+    # A bookkeeper is shown "not found", as for any page not theirs.
+    refused = access.route_decision(access.Role.BOOKKEEPER, routes.CLIENT_IMPORT)
+    assert not refused.allowed and refused.redirect is None
+    handler = "state.client_import.ClientImportState.run_import"
+    assert access.event_allowed(access.Role.STAFF, handler)
+    assert not access.event_allowed(access.Role.BOOKKEEPER, handler)
