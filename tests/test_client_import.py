@@ -399,3 +399,20 @@ def test_duplicates_of_existing_clients_are_found_whatever_the_spelling(session,
     actor = world.actor(session, world.staff)
     view = preview(session, actor, HEADER + "northern lights,,,,,,\nOther,777888999,,,,,\n")
     assert view.duplicates == 2 and view.new == 0
+
+
+def test_a_client_renamed_by_an_earlier_row_is_found_under_its_new_name(session, world):
+    prepare_dupes(session, world)
+    actor = world.actor(session, world.staff)
+    text = HEADER + (
+        "Renamed Dental,111112222RT0001,,,,,\n"  # River Valley Dental, by its number
+        "renamed dental,,,,555-0111,,\n"  # the name it now has: the same client
+        "New One,555,,,,,\n"
+        "Newer One,555,,,,,\n"  # merged into row 4, renaming it
+        "NEWER one,,,,555-0122,,\n"  # the name row 4 now has
+    )
+    result = run(session, actor, text, on_duplicate="update")
+    assert (result.created, result.updated, result.skipped) == (1, 1, 0)
+    after = firm_clients(session, world)
+    assert after["Renamed Dental"].phone == "555-0111"
+    assert after["Newer One"].phone == "555-0122" and "New One" not in after

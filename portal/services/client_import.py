@@ -489,8 +489,8 @@ def _merge(into: _Row, row: _Row) -> _Row:
         number=into.number,
         data=data,
         filled=into.filled | row.filled,
-        name_key=into.name_key,
-        bn_key=into.bn_key,
+        name_key=name_key(data.name),
+        bn_key=bn_key(data.business_number),
     )
 
 
@@ -539,6 +539,11 @@ def _plan(session: Session, actor: Actor, rows: Sequence[_Row], on_duplicate: st
             earlier = plan.updates.get(target)
             merged = _merge(earlier[0], row) if earlier else row
             plan.updates[target] = (merged, client)
+            # A later row finds the client under the name and number it is given here too.
+            if "name" in merged.filled:
+                by_name.setdefault(merged.name_key, set()).add(target)
+            if "business_number" in merged.filled and merged.bn_key:
+                by_number.setdefault(merged.bn_key, set()).add(target)
             note(row, f"{client.name} ({how})", f"updates {client.name}")
             continue
         earlier_index = file_names.get(row.name_key)
@@ -558,7 +563,11 @@ def _plan(session: Session, actor: Actor, rows: Sequence[_Row], on_duplicate: st
                 continue
             if how == "same name":
                 row = replace(row, filled=row.filled - {"name"})
-            plan.creates[earlier_index] = _merge(first, row)
+            merged = _merge(first, row)
+            plan.creates[earlier_index] = merged
+            file_names.setdefault(merged.name_key, earlier_index)
+            if merged.bn_key:
+                file_numbers.setdefault(merged.bn_key, earlier_index)
             note(row, f"row {first.number} of this file ({how})", f"merged into row {first.number}")
             continue
         file_names.setdefault(row.name_key, len(plan.creates))
