@@ -416,3 +416,10 @@ def test_a_client_renamed_by_an_earlier_row_is_found_under_its_new_name(session,
     after = firm_clients(session, world)
     assert after["Renamed Dental"].phone == "555-0111"
     assert after["Newer One"].phone == "555-0122" and "New One" not in after
+
+
+def test_rows_without_business_numbers_never_match_clients_without_one(session, world):
+    # The firm's clients have no business number; neither has any row of this file.
+    actor = world.actor(session, world.staff)
+    view = preview(session, actor, HEADER + "Brand New Co.,,,,,,\nAnother New Co.,,,,,,\n")
+    assert (view.new, view.duplicates, view.ambiguous) == (2, 0, 0)

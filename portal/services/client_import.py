@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, update
+from sqlalchemy import bindparam, insert, union, update
 from sqlmodel import Session, select
 
 from models import AuditEvent, Client, utcnow
@@ -454,16 +454,30 @@ _COLUMNS = (
 )
 
 
+# The firm's clients with a name key, or a business-number key, among a chunk's: a UNION of
+# one index search each, built once. (An OR of the two lists let PostgreSQL pick a plan
+# from statistics that a large import had just made stale: 1 s a chunk instead of 3 ms.)
+_EXISTING = union(
+    select(*_COLUMNS).where(
+        Client.firm_id == bindparam("firm_id"),
+        Client.name_key.in_(bindparam("names", expanding=True)),
+    ),
+    select(*_COLUMNS).where(
+        Client.firm_id == bindparam("firm_id"),
+        Client.bn_key.in_(bindparam("numbers", expanding=True)),
+    ),
+)
+
+
 def _existing(session: Session, actor: Actor, rows: Sequence[_Row]) -> list[Any]:
-    """The firm's clients with a name key or business-number key among these rows': one
-    query per chunk, answered from the (firm, name key) and (firm, bn key) indexes."""
+    """The firm's clients that rows of this chunk may duplicate: one query per chunk,
+    answered from the (firm, name key) and (firm, bn key) indexes."""
     names = sorted({r.name_key for r in rows})
-    numbers = sorted({r.bn_key for r in rows if r.bn_key})
-    condition = Client.name_key.in_(names)
-    if numbers:
-        condition = or_(condition, Client.bn_key.in_(numbers))
+    # No number in the chunk: "-" is no key any client can have (keys are letters and digits;
+    # "" is every client without a number), so the one statement still serves.
+    numbers = sorted({r.bn_key for r in rows if r.bn_key}) or ["-"]
     return list(
-        session.execute(select(*_COLUMNS).where(Client.firm_id == actor.firm_id, condition))
+        session.execute(_EXISTING, {"firm_id": actor.firm_id, "names": names, "numbers": numbers})
     )
 
 
