@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, union, update
+from sqlalchemy import String, and_, bindparam, column, insert, union, update, values
 from sqlmodel import Session, select
 
 from models import AuditEvent, Client, utcnow
@@ -454,31 +454,37 @@ _COLUMNS = (
 )
 
 
-# The firm's clients with a name key, or a business-number key, among a chunk's: a UNION of
-# one index search each, built once. (An OR of the two lists let PostgreSQL pick a plan
-# from statistics that a large import had just made stale: 1 s a chunk instead of 3 ms.)
-_EXISTING = union(
-    select(*_COLUMNS).where(
-        Client.firm_id == bindparam("firm_id"),
-        Client.name_key.in_(bindparam("names", expanding=True)),
-    ),
-    select(*_COLUMNS).where(
-        Client.firm_id == bindparam("firm_id"),
-        Client.bn_key.in_(bindparam("numbers", expanding=True)),
-    ),
-)
+def _keys(name: str, keys: Sequence[str]):
+    return values(column("key", String), name=name).data([(k,) for k in keys])
+
+
+def _matching(actor: Actor, key_column, keys: Sequence[str], postgresql: bool, name: str):
+    """The firm's clients whose key is among these, from the (firm, key) index."""
+    if not postgresql:
+        # SQLite looks each element of an IN list up in the index.
+        return select(*_COLUMNS).where(Client.firm_id == actor.firm_id, key_column.in_(keys))
+    # PostgreSQL compares an IN list of parameters one element at a time, row by row; once
+    # an import had made its statistics stale it chose to do that for every client of the
+    # firm (a second per chunk, growing with each import). Joined as a VALUES list, the keys
+    # cost the same whatever plan it chooses.
+    listed = _keys(name, keys)
+    return (
+        select(*_COLUMNS)
+        .select_from(listed)
+        .join(Client, and_(Client.firm_id == actor.firm_id, key_column == listed.c.key))
+    )
 
 
 def _existing(session: Session, actor: Actor, rows: Sequence[_Row]) -> list[Any]:
-    """The firm's clients that rows of this chunk may duplicate: one query per chunk,
-    answered from the (firm, name key) and (firm, bn key) indexes."""
+    """The firm's clients that rows of this chunk may duplicate: one query per chunk, a
+    UNION of one index search per key (as the form's own duplicate check)."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
     names = sorted({r.name_key for r in rows})
-    # No number in the chunk: "-" is no key any client can have (keys are letters and digits;
-    # "" is every client without a number), so the one statement still serves.
-    numbers = sorted({r.bn_key for r in rows if r.bn_key}) or ["-"]
-    return list(
-        session.execute(_EXISTING, {"firm_id": actor.firm_id, "names": names, "numbers": numbers})
-    )
+    numbers = sorted({r.bn_key for r in rows if r.bn_key})
+    query = _matching(actor, Client.name_key, names, postgresql, "import_names")
+    if numbers:
+        query = union(query, _matching(actor, Client.bn_key, numbers, postgresql, "import_numbers"))
+    return list(session.execute(query))
 
 
 @dataclass
