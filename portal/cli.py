@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from models import Client
+from models import Client, MailStatus, QueuedMail
 from portal import demo, migrations
 from portal.db import unit_of_work
 from portal.services import emails, firms
@@ -59,6 +59,12 @@ class _Recorded:
         return self.result
 
 
+def _mail_status(mail_id: int) -> str:
+    with unit_of_work() as session:
+        mail = session.get(QueuedMail, mail_id)
+        return mail.status if mail else ""
+
+
 def _create_firm(args: argparse.Namespace) -> int:
     """A new firm and its first admin's invitation; nothing is written when a value is wrong."""
     from portal.services import mail_queue, team
@@ -100,6 +106,10 @@ def _create_firm(args: argparse.Namespace) -> int:
         print("  Pass that email on to them; its link works once.")
     elif sent:
         print(f"  The invitation was sent to {made.admin_email} through the mail server.")
+    elif _mail_status(made.mail_id) == MailStatus.SENT.value:
+        # A portal already running against this database took it first.
+        print(f"  The running portal sent the invitation to {made.admin_email}.")
+        print(f"  {team.mail_note()}")
     else:
         print(
             "  The invitation could not be sent yet; the portal tries again "

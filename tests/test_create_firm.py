@@ -154,3 +154,21 @@ def test_portal_demo_0_keeps_the_demo_out_of_an_empty_database(session, monkeypa
     monkeypatch.delenv("PORTAL_DEMO")
     assert cli.main(["demo", "--if-empty"]) == 0
     assert counts(session)[0] == 1
+
+
+def test_a_mail_server_that_is_down_leaves_the_invitation_queued(session, monkeypatch, capsys):
+    # Port 1 on loopback: nothing listens, so the connection is refused at once.
+    monkeypatch.setenv("PORTAL_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PORTAL_SMTP_PORT", "1")
+    get_settings.cache_clear()
+    assert cli.main(ARGS) == 0
+    captured = capsys.readouterr()
+    assert "could not be sent yet" in captured.err and "127.0.0.1:1" in captured.err
+    [mail] = session.exec(select(QueuedMail)).all()
+    assert (
+        mail.status == "pending"
+        and mail.attempts == 1
+        and "could not be reached" in (mail.last_error)
+    )
+    assert outbox_files() == []
+    assert session.exec(select(Firm).where(Firm.name == "Birch & Co. Accounting")).one()
