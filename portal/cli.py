@@ -103,7 +103,7 @@ def _create_firm(args: argparse.Namespace) -> int:
             "  No mail server is set up (PORTAL_SMTP_HOST), so the invitation was written to "
             f"the outbox: {result.path}"
         )
-        print("  Pass that email on to them; its link works once.")
+        print("  Pass that email on to them (it holds their link).")
     elif sent:
         print(f"  The invitation was sent to {made.admin_email} through the mail server.")
     elif _mail_status(made.mail_id) == MailStatus.SENT.value:
