@@ -123,6 +123,8 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 migrate: install
 	$(BIN)/portal migrate
 
+# The demo loads only into a database with no firm, and not at all with PORTAL_DEMO=0 (a
+# practice starting for real: `portal create-firm`).
 demo: migrate
 	$(BIN)/portal demo --if-empty
 

@@ -14,6 +14,7 @@ from pages.components import (
     textarea_field,
 )
 from pages.layout import shell
+from portal import routes
 from state.clients import ClientsState as S
 
 
@@ -82,6 +83,12 @@ def clients_page() -> rx.Component:
         rx.hstack(
             rx.heading("Clients", as_="h1", size="6"),
             rx.spacer(),
+            # A link (it opens a page) dressed as a button.
+            rx.button(
+                rx.link("Import from CSV", href=routes.CLIENT_IMPORT, underline="none"),
+                as_child=True,
+                variant="soft",
+            ),
             rx.button("New client", on_click=S.toggle_add),
             width="100%",
             align="center",

@@ -12,6 +12,7 @@ from pages.account import account_page
 from pages.audit import audit_page
 from pages.bookkeepers import bookkeepers_page
 from pages.client import client_page
+from pages.client_import import client_import_page
 from pages.clients import clients_page
 from pages.filing import filing_page
 from pages.home import home_page
@@ -31,6 +32,7 @@ from state.account import AccountState
 from state.audit import AuditState
 from state.bookkeepers import BookkeepersState
 from state.client import ClientState
+from state.client_import import ClientImportState
 from state.clients import ClientsState
 from state.filing import FilingState
 from state.home import HomeState
@@ -80,6 +82,12 @@ PAGES = (
     Page(routes.TASKS, "My tasks", tasks_page, (TasksState.load,)),
     Page(routes.TASK, "Task", task_page, (TaskState.load,)),
     Page(routes.CLIENTS, "Clients", clients_page, (ClientsState.load,)),
+    Page(
+        routes.CLIENT_IMPORT,
+        "Import clients",
+        client_import_page,
+        (ClientImportState.load,),
+    ),
     Page(routes.CLIENT, "Client", client_page, (ClientState.load,)),
     Page(routes.FILING, "Filing", filing_page, (FilingState.load,)),
     Page(routes.STAFF, "Staff", staff_page, (StaffState.load,)),

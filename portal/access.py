@@ -217,6 +217,17 @@ _STAFF_EVENTS = _union(
         "create",
     ),
     _handlers(
+        "state.client_import.ClientImportState",
+        "load",
+        "begin_upload",
+        "upload",
+        "set_mapping",
+        "choose_duplicates",
+        "set_skip_errors",
+        "start_over",
+        "run_import",
+    ),
+    _handlers(
         "state.client.ClientState",
         "load",
         "download",
@@ -332,6 +343,7 @@ _STAFF_ROUTES = frozenset(
     {
         routes.HOME,
         routes.CLIENTS,
+        routes.CLIENT_IMPORT,
         routes.CLIENT,
         routes.FILING,
         routes.STAFF,

@@ -33,6 +33,8 @@ class MailResult:
     message_id: str
     # Recipients the server turned down while accepting the others.
     refused: tuple[str, ...] = ()
+    # Where an outbox mail was written ("" when it went to a server).
+    path: str = ""
 
 
 class Mailer(Protocol):
@@ -121,7 +123,7 @@ class OutboxMailer:
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise MailError(f"the outbox folder could not be written ({reason}).") from exc
-        return MailResult("outbox", message_id)
+        return MailResult("outbox", message_id, path=str(self.directory / name))
 
 
 def get_mailer() -> Mailer:

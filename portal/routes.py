@@ -14,6 +14,8 @@ HOME = "/"
 TASKS = "/tasks"
 TASK = "/tasks/[step_id]"
 CLIENTS = "/clients"
+# Before CLIENT wherever routes are matched in order: "import" is no client id.
+CLIENT_IMPORT = "/clients/import"
 CLIENT = "/clients/[client_id]"
 FILING = "/filings/[filing_id]"
 STAFF = "/staff"
@@ -76,6 +78,7 @@ PAGE_ROUTES = (
     TASKS,
     TASK,
     CLIENTS,
+    CLIENT_IMPORT,
     CLIENT,
     FILING,
     STAFF,

@@ -40,6 +40,8 @@ DOING = {
     "second_factor.set_policy": "saving the second-factor policy",
     "second_factor.reset_for": "resetting the second factor",
     "clients.create_client": "creating the client",
+    "client_import.preview": "reading the file",
+    "client_import.import_clients": "importing the clients",
     "clients.update_client": "saving the client",
     "clients.edit_values": "opening the client for editing",
     "discussion.add_post": "posting your message",

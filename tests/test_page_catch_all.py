@@ -65,6 +65,15 @@ NO_SERVICE_CALL = {
     "state.client.ClientState.reload_editor",
     "state.client.ClientState.upload_progress",
     "state.clients.ClientsState.toggle_add",
+    # The import page: without an uploaded file there is nothing to read or import yet; the
+    # upload itself reaches the service (its preview).
+    "state.client_import.ClientImportState.load",
+    "state.client_import.ClientImportState.begin_upload",
+    "state.client_import.ClientImportState.set_mapping",
+    "state.client_import.ClientImportState.choose_duplicates",
+    "state.client_import.ClientImportState.set_skip_errors",
+    "state.client_import.ClientImportState.start_over",
+    "state.client_import.ClientImportState.run_import",
     "state.filing.FilingState.cancel_edit_step",
     "state.filing.FilingState.cancel_edit_time",
     "state.filing.FilingState.cancel_waiting",

@@ -50,6 +50,7 @@ HEADINGS = {
     routes.HOME: "Firm home",
     routes.TASKS: "My tasks",
     routes.CLIENTS: "Clients",
+    routes.CLIENT_IMPORT: "Import clients from CSV",
     routes.STAFF: "Staff",
     routes.TEMPLATES: "Filing templates",
     routes.SETTINGS: "Settings",
