@@ -5,7 +5,14 @@ from __future__ import annotations
 import reflex as rx
 
 from pages.browser import pressable
-from pages.components import action_button, callout, messages, native_select, once_attrs
+from pages.components import (
+    action_button,
+    callout,
+    file_drop,
+    messages,
+    native_select,
+    once_attrs,
+)
 from pages.layout import shell
 from portal import routes
 from portal.services import client_import
@@ -36,7 +43,8 @@ def _choose() -> rx.Component:
         rx.vstack(
             rx.heading("1. Choose the file", as_="h2", size="4"),
             _columns_help(),
-            rx.upload(
+            file_drop(
+                "CSV file of clients",
                 rx.vstack(
                     rx.button("Choose a CSV file", type="button", variant="soft"),
                     rx.text("or drop it here", size="2", color_scheme="gray"),
