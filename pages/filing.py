@@ -23,6 +23,7 @@ from pages.components import (
 from pages.discussion import discussion
 from pages.documents import document_list
 from pages.layout import shell
+from pages.review_panel import review_panel
 from pages.step_card import step_summary, step_work
 from state.filing import FilingState as S
 
@@ -290,6 +291,7 @@ def filing_page() -> rx.Component:
         _lifecycle(),
         _edit_filing(),
         messages(S),
+        review_panel(S),
         section(
             "Steps",
             rx.cond(

@@ -16,6 +16,7 @@ from portal.services.steps import StepView
 from state.calls import call
 from state.documents import DocumentLinksMixin
 from state.page import EditorMixin, clear_form
+from state.review import ReviewMixin
 from state.session import SessionState
 from state.step_work import StepWorkMixin
 
@@ -31,7 +32,7 @@ def step_editor(step_id: int) -> str:
     return f"step-{step_id}"
 
 
-class FilingState(StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
+class FilingState(ReviewMixin, StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
     filing: FilingHeader = FilingHeader()
     steps: list[StepView] = []
     assignees: list[PersonOption] = []
@@ -67,6 +68,10 @@ class FilingState(StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
         self.posts = page.posts
         self.can_post = page.can_post
         self.documents = page.documents
+        self.review = page.review
+
+    def _filing_target(self) -> int:
+        return self._filing_id
 
     def _refresh(self) -> None:
         self._show(call(workspace.filing_page, filing_id=self._filing_id))
@@ -122,7 +127,7 @@ class FilingState(StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
         seen_ok, seen = self._pick("" if str(expected) == "0" else expected)
         if not (ok and seen_ok):
             return
-        self._act(
+        done = self._act(
             filings.set_reviewer,
             filing_id=self._filing_id,
             user_id=user_id,
@@ -130,6 +135,9 @@ class FilingState(StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
             expected=seen,
             success=f"{role.title()} set.",
         )
+        if done is not None and done.result:
+            # The filing was in review: say what the change did to it.
+            self.notice = f"{role.title()} set. {done.result}"
 
     @rx.event
     def toggle_edit_filing(self):

@@ -265,7 +265,7 @@ def test_a_return_reopens_the_named_steps_and_the_filing(session, cast):
     # Bea sees her step again among her open work.
     view = steps.get_step(session=session, actor=cast.bea, step_id=first.id)
     assert view.status == "in_progress"
-    (sent, returned) = review.timeline(session, row)
+    (_sent, returned) = review.timeline(session, row)
     assert returned.text == "Returned by Ana Lee"
     assert returned.note == "The deposits do not match the statement"
     assert returned.detail == "Steps reopened: “Enter Q1 bank transactions”"
