@@ -256,7 +256,7 @@ def view(session: Session, actor: Actor, filing: Filing) -> ReviewView:
         stage_label=stage_label(session, filing),
         version=filing.review_version,
         names_people=names_people(filing),
-        can_send=filing.status == FilingStatus.OPEN and names_people(filing),
+        can_send=_sendable(filing) and names_people(filing),
         can_review=in_review
         and stage == ReviewStage.AWAITING_REVIEW
         and (admin or filing.reviewer_id == actor.user_id),
@@ -368,6 +368,14 @@ def _seen(value: object) -> int | None:
     return number if 0 <= number < 2**31 else None
 
 
+def _sendable(filing: Filing) -> bool:
+    """Open; or "in review" from before review and sign-off existed (generated data, or a
+    status set by hand), which has no stage yet."""
+    return filing.status == FilingStatus.OPEN or (
+        filing.status == FilingStatus.IN_REVIEW and not filing.review_stage
+    )
+
+
 def _changing(session: Session, actor: Actor, filing_id: int) -> Filing:
     scope.require_staff(actor)
     return filings._changing(session, actor, filing_id)
@@ -379,7 +387,7 @@ def send_to_review(
     """Open -> in review, when every step is done and someone is named to review or approve."""
     filing = _changing(session, actor, filing_id)
     seen = _seen(expected_version)
-    if filing.status != FilingStatus.OPEN:
+    if not _sendable(filing):
         if seen is not None and seen != filing.review_version:
             raise _lost_race(session, filing)
         label = display.FILING_STATUS_LABELS.get(filing.status, filing.status).lower()
@@ -403,7 +411,13 @@ def send_to_review(
         filing,
         expected_version=seen,
         conditions=[
-            Filing.status == FilingStatus.OPEN.value,
+            or_(
+                Filing.status == FilingStatus.OPEN.value,
+                and_(
+                    Filing.status == FilingStatus.IN_REVIEW.value,
+                    Filing.review_stage == ReviewStage.NONE.value,
+                ),
+            ),
             or_(Filing.reviewer_id.is_not(None), Filing.approver_id.is_not(None)),
             ~open_step,
         ],
