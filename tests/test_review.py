@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models import AuditEvent, Filing, Firm, Step
-from portal.services import filings, review, scope, steps, workspace
+from portal.services import filings, notifications, review, scope, steps, workspace
 from portal.services.errors import Conflict, Invalid, NotFound, Refused
 from tests.factories import make_step, make_user
 
@@ -262,9 +262,12 @@ def test_a_return_reopens_the_named_steps_and_the_filing(session, cast):
     session.refresh(first)
     session.refresh(second)
     assert (first.status, second.status) == ("in_progress", "done")
-    # Bea sees her step again among her open work.
+    # Bea sees her step again among her open work, and is told why.
     view = steps.get_step(session=session, actor=cast.bea, step_id=first.id)
     assert view.status == "in_progress"
+    (told,) = notifications.latest(session=session, actor=cast.bea)
+    assert told.text == "Reopened in review: Enter Q1 bank transactions"
+    assert told.unread
     (_sent, returned) = review.timeline(session, row)
     assert returned.text == "Returned by Ana Lee"
     assert returned.note == "The deposits do not match the statement"

@@ -42,7 +42,17 @@ from models import (
     utcnow,
 )
 from portal.auth import Actor
-from portal.services import audit, display, filings, firm_time, inputs, live, scope, versioned
+from portal.services import (
+    audit,
+    display,
+    filings,
+    firm_time,
+    inputs,
+    live,
+    notifications,
+    scope,
+    versioned,
+)
 from portal.services.errors import Conflict, Invalid, Refused
 
 NOTE_MAX = 1000
@@ -534,6 +544,13 @@ def return_filing(
         step_service.set_status(
             session=session, actor=actor, step_id=step_id, status=REOPENED_STATUS
         )
+        assignee_id = session.execute(
+            select(Step.assignee_id).where(Step.id == step_id)
+        ).scalar_one()
+        if assignee_id:
+            notifications.step_returned(
+                session, actor=actor, step_id=step_id, assignee_id=assignee_id
+            )
     titles = ", ".join(f"“{on_filing[s]}”" for s in ordered)
     _event(session, actor, filing, "returned", note=text, detail=f"Steps reopened: {titles}")
 
