@@ -27,6 +27,9 @@ class Filing(SQLModel, table=True):
     __table_args__ = (
         Index("ix_filing_client_status", "client_id", "status"),
         Index("ix_filing_firm_status_due", "firm_id", "status", "due_date"),
+        # "Waiting for your review" on the firm home: a person's filings at their stage.
+        Index("ix_filing_reviewer_stage", "reviewer_id", "review_stage"),
+        Index("ix_filing_approver_stage", "approver_id", "review_stage"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -178,3 +178,12 @@ def test_a_filings_timeline_is_read_from_its_index(db_url):
     steps = plan(db_url, review._TIMELINE.params(filing_id=3))
     assert any("filing_event USING INDEX ix_filing_event_filing" in s for s in steps), steps
     assert not [s for s in steps if re.match(r"SCAN (filing_event|user_account)", s)], steps
+
+
+def test_waiting_for_your_review_reads_the_reviewer_and_approver_indexes(db_url):
+    from portal.services import review
+
+    steps = plan(db_url, review._WAITING.params(me=5))
+    used = " ".join(steps)
+    assert "ix_filing_reviewer_stage" in used and "ix_filing_approver_stage" in used, steps
+    assert not [s for s in steps if re.match(r"SCAN (filing|client)\b", s)], steps

@@ -416,3 +416,25 @@ def test_the_panel_offers_each_person_only_what_they_may_do(session, cast):
         "Prepare the return",
     ]
     assert scope.is_staff(cast.nell)
+
+
+def test_the_firm_home_lists_what_waits_for_each_persons_review_or_sign_off(session, cast):
+    def waiting(actor):
+        return [(w.heading, w.asked) for w in workspace_home(session, actor).waiting_for_me]
+
+    heading = "Maple Leaf Cafe Inc. · GST/HST Q1 2026"
+    assert waiting(cast.ana) == []
+    act(review.send_to_review, session, cast.sam, cast)
+    assert waiting(cast.ana) == [(heading, "Review")]
+    assert waiting(cast.otto) == [] and waiting(cast.admin) == []
+    act(review.approve, session, cast.ana, cast)
+    assert waiting(cast.ana) == []
+    assert waiting(cast.otto) == [(heading, "Sign-off")]
+    act(review.sign_off, session, cast.otto, cast)
+    assert waiting(cast.otto) == []
+
+
+def workspace_home(session, actor):
+    from portal.services import dashboard
+
+    return dashboard.firm_home(session=session, actor=actor)

@@ -42,6 +42,10 @@ def upgrade() -> None:
                 f"fk_filing_{who}_id", "user_account", [f"{who}_id"], ["id"]
             )
 
+    with op.batch_alter_table("filing", schema=None) as batch_op:
+        batch_op.create_index("ix_filing_reviewer_stage", ["reviewer_id", "review_stage"])
+        batch_op.create_index("ix_filing_approver_stage", ["approver_id", "review_stage"])
+
     # Filings already "in review" wait for their reviewer (or, naming only an approver,
     # for the approver's sign-off); those naming neither can be filed directly, as before.
     op.execute(
@@ -75,6 +79,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_filing_event_filing")
     op.drop_table("filing_event")
     with op.batch_alter_table("filing", schema=None) as batch_op:
+        batch_op.drop_index("ix_filing_approver_stage")
+        batch_op.drop_index("ix_filing_reviewer_stage")
         for who in reversed(_PEOPLE):
             at = "review_at" if who == "review_by" else who.replace("_by", "_at")
             batch_op.drop_constraint(f"fk_filing_{who}_id", type_="foreignkey")

@@ -26,10 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, case, exists, or_, update
+from sqlalchemy import and_, bindparam, case, exists, literal, or_, union_all, update
 from sqlmodel import Session, select
 
 from models import (
+    Client,
     Filing,
     FilingEvent,
     FilingStatus,
@@ -41,6 +42,7 @@ from models import (
     UserRole,
     utcnow,
 )
+from portal import routes
 from portal.auth import Actor
 from portal.services import (
     audit,
@@ -672,3 +674,62 @@ def work_reopened(session: Session, actor: Actor, filing_id: int, why: str) -> s
     said = f"{why}, so the filing left review. {cleared} filing is open again."
     _event(session, actor, filing, "cleared", detail=said)
     return said
+
+
+# The firm home's "Waiting for your review".
+
+
+@dataclass(frozen=True)
+class WaitingFiling:
+    filing_id: int = 0
+    heading: str = ""
+    url: str = ""
+    # "Review" or "Sign-off": what the person is asked for.
+    asked: str = ""
+    since_label: str = ""
+
+
+WAITING_LIMIT = 50
+_WAITING_COLUMNS = (
+    Filing.id,
+    Filing.kind,
+    Filing.period,
+    Filing.review_at,
+    Client.name,
+)
+# Two ranges, one per index: the filings this person reviews, and those they sign off.
+_WAITING = union_all(
+    select(*_WAITING_COLUMNS, literal("Review").label("asked"))
+    .join(Client, Client.id == Filing.client_id)
+    .where(
+        Filing.reviewer_id == bindparam("me"),
+        Filing.review_stage == ReviewStage.AWAITING_REVIEW.value,
+        Filing.status == FilingStatus.IN_REVIEW.value,
+    ),
+    select(*_WAITING_COLUMNS, literal("Sign-off").label("asked"))
+    .join(Client, Client.id == Filing.client_id)
+    .where(
+        Filing.approver_id == bindparam("me"),
+        Filing.review_stage == ReviewStage.APPROVED.value,
+        Filing.status == FilingStatus.IN_REVIEW.value,
+    ),
+)
+
+
+def waiting_for(session: Session, actor: Actor) -> list[WaitingFiling]:
+    """The filings waiting for this person's review or sign-off, oldest first."""
+    if not scope.is_staff(actor):
+        return []
+    rows = session.execute(_WAITING, {"me": actor.user_id}).all()
+    zone = _firm_zone(session, actor.firm_id)
+    rows = sorted(rows, key=lambda r: (r.review_at is None, r.review_at or utcnow(), r.id))
+    return [
+        WaitingFiling(
+            filing_id=r.id,
+            heading=f"{r.name} · {display.filing_title(r.kind, r.period)}",
+            url=routes.filing(r.id),
+            asked=r.asked,
+            since_label=local_moment(r.review_at, zone) if r.review_at else "",
+        )
+        for r in rows[:WAITING_LIMIT]
+    ]
