@@ -438,3 +438,14 @@ def workspace_home(session, actor):
     from portal.services import dashboard
 
     return dashboard.firm_home(session=session, actor=actor)
+
+
+def test_with_no_reviewer_named_there_is_nothing_to_approve(session, cast):
+    row = filing(session, cast)
+    row.reviewer_id = None
+    session.add(row)
+    session.commit()
+    act(review.send_to_review, session, cast.sam, cast)
+    with pytest.raises(Invalid, match="names no reviewer"):
+        act(review.approve, session, cast.nell, cast)
+    assert filing(session, cast).approved_by_id is None

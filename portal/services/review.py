@@ -453,8 +453,10 @@ def send_to_review(
 def _refuse_unless(actor: Actor, person_id: int | None, session: Session, what: str) -> None:
     if _is_admin(actor) or (person_id and person_id == actor.user_id):
         return
-    name = _names(session, person_id).get(person_id, "the person named")
     role = "reviewer" if what != "sign off" else "approver"
+    if not person_id:
+        raise Invalid(f"This filing names no {role}, so there is nothing to {what}.")
+    name = _names(session, person_id).get(person_id, "the person named")
     raise Refused(f"Only {name}, the {role}, or an admin can {what} this filing.")
 
 
