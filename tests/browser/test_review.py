@@ -64,7 +64,16 @@ def cast(live_app) -> Cast:
             reviewer_id=ana.id,
             approver_id=otto.id,
         )
-        bank = make_step(session, filing, bea, title=f"Enter bank lines {tag}", status="done")
+        # A checklist like every real step (and the forgery sweep, run after this test in
+        # the same app, picks another firm's first step to try checklist ticks on).
+        bank = make_step(
+            session,
+            filing,
+            bea,
+            title=f"Enter bank lines {tag}",
+            status="done",
+            checklist=("Statement matched",),
+        )
         ret = make_step(session, filing, sam, title=f"Prepare the return {tag}", status="done")
         session.commit()
         return Cast(
