@@ -7,7 +7,13 @@ from models.clients import Client
 from models.discussion import DiscussionPost
 from models.documents import Document
 from models.emails import Email, EmailDirection, EmailStatus
-from models.filings import ACTIVE_FILING_STATUSES, Filing, FilingStatus
+from models.filings import (
+    ACTIVE_FILING_STATUSES,
+    Filing,
+    FilingEvent,
+    FilingStatus,
+    ReviewStage,
+)
 from models.firms import Firm
 from models.links import AccountLink, LinkKind, ResetRequest
 from models.notifications import (
@@ -41,6 +47,7 @@ __all__ = [
     "EmailStatus",
     "FactorFailure",
     "Filing",
+    "FilingEvent",
     "FilingStatus",
     "FilingTemplate",
     "Firm",
@@ -54,6 +61,7 @@ __all__ = [
     "QueuedMail",
     "RecoveryCode",
     "ResetRequest",
+    "ReviewStage",
     "SignInAttempt",
     "SignInChallenge",
     "Step",

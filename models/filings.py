@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, String
+from sqlalchemy import Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from models.base import utcnow
@@ -33,6 +33,9 @@ class Filing(SQLModel, table=True):
         Index("ux_filing_previous", "previous_filing_id", unique=True),
         # Whether filings came from a template (deleting it archives it instead).
         Index("ix_filing_template", "template_id"),
+        # "Waiting for your review" on the firm home: a person's filings at their stage.
+        Index("ix_filing_reviewer_stage", "reviewer_id", "review_stage"),
+        Index("ix_filing_approver_stage", "approver_id", "review_stage"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -55,3 +58,44 @@ class Filing(SQLModel, table=True):
     recurrence: str = Field(default="", max_length=12)
     template_id: int | None = Field(default=None, foreign_key="filing_template.id")
     previous_filing_id: int | None = Field(default=None, foreign_key="filing.id")
+    # Review and sign-off (portal/services/review.py): the stage, bumped `review_version`
+    # on every review transition (so a page acts only from the round it showed), who moved
+    # it last and when, and who approved and signed off. The status stays "in_review" all
+    # through review, so the access rule is unchanged.
+    review_stage: str = Field(
+        default="", max_length=20, sa_column_kwargs={"server_default": text("''")}
+    )
+    review_version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    review_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    review_at: datetime | None = Field(default=None)
+    approved_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    approved_at: datetime | None = Field(default=None)
+    signed_off_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    signed_off_at: datetime | None = Field(default=None)
+
+
+class ReviewStage(StrEnum):
+    NONE = ""
+    AWAITING_REVIEW = "awaiting_review"
+    # Reviewed (or no reviewer named): waiting for the approver's sign-off, if one is named.
+    APPROVED = "approved"
+    SIGNED_OFF = "signed_off"
+
+
+class FilingEvent(SQLModel, table=True):
+    """A filing's timeline: review, sign-off and the lifecycle, read by filing from its
+    index (the audit log has no index on its target)."""
+
+    __tablename__ = "filing_event"
+    __table_args__ = (Index("ix_filing_event_filing", "filing_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    firm_id: int = Field(foreign_key="firm.id")
+    filing_id: int = Field(foreign_key="filing.id")
+    at: datetime = Field(default_factory=utcnow)
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id")
+    kind: str = Field(max_length=20)
+    note: str = Field(default="", max_length=2000)
+    # What else the event names: the titles of the steps a return reopened, or why an
+    # approval was cleared.
+    detail: str = Field(default="", max_length=2000)

@@ -22,6 +22,8 @@ from models.base import utcnow
 
 class NotificationKind(StrEnum):
     ASSIGNED = "step.assigned"
+    # A reviewer returned the filing and reopened this step (review and sign-off).
+    RETURNED = "step.returned"
 
 
 class Notification(SQLModel, table=True):

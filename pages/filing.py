@@ -24,6 +24,7 @@ from pages.discussion import discussion
 from pages.documents import document_list
 from pages.filing_recurrence import recurrence_panel
 from pages.layout import shell
+from pages.review_panel import review_panel
 from pages.step_card import step_summary, step_work
 from state.filing import FilingState as S
 
@@ -292,6 +293,7 @@ def filing_page() -> rx.Component:
         _lifecycle(),
         _edit_filing(),
         messages(S),
+        review_panel(S),
         section(
             "Steps",
             rx.cond(

@@ -38,6 +38,31 @@ def _step_list(rows, empty: str) -> rx.Component:
     )
 
 
+def _waiting_for_me() -> rx.Component:
+    """Filings waiting for this person's review or sign-off: shown only when there are."""
+    return rx.cond(
+        S.waiting_for_me.length() > 0,
+        section(
+            "Waiting for your review",
+            rx.el.ul(
+                rx.foreach(
+                    S.waiting_for_me,
+                    lambda w: rx.el.li(
+                        rx.link(w.heading, href=w.url),
+                        rx.text(
+                            w.asked,
+                            rx.cond(w.since_label != "", " · since " + w.since_label, ""),
+                            size="2",
+                            color_scheme="gray",
+                        ),
+                    ),
+                ),
+                aria_label="Filings waiting for your review or sign-off",
+            ),
+        ),
+    )
+
+
 def home_page() -> rx.Component:
     return shell(
         rx.heading("Firm home", as_="h1", size="6"),
@@ -50,6 +75,7 @@ def home_page() -> rx.Component:
             spacing="4",
             wrap="wrap",
         ),
+        _waiting_for_me(),
         section(
             "Open steps by assignee",
             rx.cond(

@@ -289,8 +289,10 @@ class _Sink:
         dialect = writer.conn.dialect
         extra_names, extra_values = [], []
         for column in table.columns:
-            if column.name in columns or column.nullable or column.server_default is not None:
+            if column.name in columns or column.nullable:
                 continue
+            if column.server_default is not None and column.default is None:
+                continue  # the database fills it (a model default would be in the INSERT)
             default = column.default
             if default is None:
                 raise RuntimeError(f"{table.name}.{column.name} needs a value: update generate")

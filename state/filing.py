@@ -17,6 +17,7 @@ from state.calls import call
 from state.documents import DocumentLinksMixin
 from state.filing_recurrence import RecurrenceMixin
 from state.page import EditorMixin, clear_form
+from state.review import ReviewMixin
 from state.session import SessionState
 from state.step_work import StepWorkMixin
 
@@ -32,7 +33,9 @@ def step_editor(step_id: int) -> str:
     return f"step-{step_id}"
 
 
-class FilingState(RecurrenceMixin, StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState):
+class FilingState(
+    ReviewMixin, RecurrenceMixin, StepWorkMixin, DocumentLinksMixin, EditorMixin, SessionState
+):
     filing: FilingHeader = FilingHeader()
     steps: list[StepView] = []
     assignees: list[PersonOption] = []
@@ -69,6 +72,10 @@ class FilingState(RecurrenceMixin, StepWorkMixin, DocumentLinksMixin, EditorMixi
         self.can_post = page.can_post
         self.documents = page.documents
         self._show_recurrence(page.header.id)
+        self.review = page.review
+
+    def _filing_target(self) -> int:
+        return self._filing_id
 
     def _refresh(self) -> None:
         self._show(call(workspace.filing_page, filing_id=self._filing_id))
@@ -124,7 +131,7 @@ class FilingState(RecurrenceMixin, StepWorkMixin, DocumentLinksMixin, EditorMixi
         seen_ok, seen = self._pick("" if str(expected) == "0" else expected)
         if not (ok and seen_ok):
             return
-        self._act(
+        done = self._act(
             filings.set_reviewer,
             filing_id=self._filing_id,
             user_id=user_id,
@@ -132,6 +139,9 @@ class FilingState(RecurrenceMixin, StepWorkMixin, DocumentLinksMixin, EditorMixi
             expected=seen,
             success=f"{role.title()} set.",
         )
+        if done is not None and done.result:
+            # The filing was in review: say what the change did to it.
+            self.notice = f"{role.title()} set. {done.result}"
 
     @rx.event
     def toggle_edit_filing(self):

@@ -6,6 +6,7 @@ import reflex as rx
 
 from portal.services import dashboard
 from portal.services.dashboard import AssigneeLoad, StepLink
+from portal.services.review import WaitingFiling
 from state.page import PageMixin
 from state.session import SessionState
 
@@ -16,6 +17,7 @@ class HomeState(PageMixin, SessionState):
     overdue: list[StepLink] = []
     unassigned: int = 0
     open_steps: int = 0
+    waiting_for_me: list[WaitingFiling] = []
 
     @rx.event
     def load(self):
@@ -27,3 +29,4 @@ class HomeState(PageMixin, SessionState):
         self.overdue = home.overdue
         self.unassigned = home.unassigned
         self.open_steps = home.open_steps
+        self.waiting_for_me = home.waiting_for_me

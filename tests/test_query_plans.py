@@ -180,3 +180,25 @@ def test_no_table_is_scanned(db_url, name):
     ]
     assert scans == [], steps
     assert any("USING" in s for s in steps)
+
+
+def test_a_filings_timeline_is_read_from_its_index(db_url):
+    """The review timeline: the filing's own events, from ix_filing_event_filing (the audit
+    log has no index on its target, so the timeline has a table of its own)."""
+    from portal.services import review
+
+    steps = plan(db_url, review._TIMELINE.params(filing_id=3))
+    assert any("filing_event USING INDEX ix_filing_event_filing" in s for s in steps), steps
+    assert not [s for s in steps if re.match(r"SCAN (filing_event|user_account)", s)], steps
+
+
+def test_waiting_for_your_review_reads_the_reviewer_and_approver_indexes(db_url):
+    from portal.services import review
+
+    steps = plan(db_url, review._WAITING.params(me=5))
+    assert not [s for s in steps if re.match(r"SCAN (filing|client)\b", s)], steps
+    if engine_for(db_url).dialect.name == "sqlite":
+        # PostgreSQL picks among the filing's indexes by its statistics (a test database
+        # has no filings); that it reads an index, never the table, is what holds there.
+        used = " ".join(steps)
+        assert "ix_filing_reviewer_stage" in used and "ix_filing_approver_stage" in used, steps

@@ -12,7 +12,7 @@ from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus, Use
 from portal import routes
 from portal.auth import Actor
 from portal.db import reads_only
-from portal.services import display, scope
+from portal.services import display, review, scope
 
 LIST_LIMIT = 50
 
@@ -46,6 +46,7 @@ class FirmHome:
     overdue: list[StepLink] = field(default_factory=list)
     unassigned: int = 0
     open_steps: int = 0
+    waiting_for_me: list[review.WaitingFiling] = field(default_factory=list)
 
 
 def _open_step_conditions(actor: Actor):
@@ -127,4 +128,5 @@ def firm_home(*, session: Session, actor: Actor, today: date | None = None) -> F
         overdue=links(Step.due_date < today),
         unassigned=sum(n for uid, n, _, _ in grouped if uid is None),
         open_steps=sum(n for _, n, _, _ in grouped),
+        waiting_for_me=review.waiting_for(session, actor),
     )

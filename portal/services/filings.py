@@ -263,11 +263,19 @@ def change_status(
     scope.require_staff(actor)
     if action not in _TRANSITIONS:
         raise Invalid("Unknown filing action.")
+    from portal.services import review
+
     filing = _changing(session, actor, filing_id)
     allowed_from, target, audit_action = _TRANSITIONS[action]
     conditions = [Filing.id == filing.id, Filing.status.in_(allowed_from)]
     if expected is not None:
         conditions.append(Filing.status == str(expected))
+    if action == "file":
+        # Review first: a filing naming a reviewer or approver is filed only once signed
+        # off (or approved, when no approver is named). Checked in the same UPDATE.
+        conditions.append(review.fileable_condition())
+    # A reopened filing starts review again: whatever was approved was before the reopening.
+    restart = review.RESTART if target == FilingStatus.OPEN else {}
     now = utcnow()
     with access_changes.tracking(
         session,
@@ -285,10 +293,18 @@ def change_status(
                 updated_at=now,
                 updated_by_id=actor.user_id,
                 version=Filing.version + 1,
+                **restart,
             )
         )
     session.refresh(filing)
     if result.rowcount != 1:
+        if (
+            action == "file"
+            and filing.status in ACTIVE_FILING_STATUSES
+            and (expected is None or filing.status == expected)
+            and not review.fileable(filing)
+        ):
+            raise Invalid(review.why_not_fileable(session, filing))
         if expected is not None and filing.status != expected:
             raise Conflict(
                 f"{versioned.changed_by(session, filing)} "
@@ -308,6 +324,7 @@ def change_status(
         client_id=filing.client_id,
         detail=display.filing_title(filing.kind, filing.period),
     )
+    review.lifecycle_event(session, actor, filing, action)
     if action == "file":
         # A recurring filing's next one, when the firm makes it on filing (never twice).
         from portal.services import recurrence
@@ -327,10 +344,13 @@ def set_reviewer(
     user_id: int | None,
     role: str,
     expected: int | object | None = _UNCHECKED,
-) -> None:
+) -> str:
     """Reviewer or approver: staff only, never a bookkeeper, whatever the request says. Set
     over the person the page showed (`expected`), so two people picking at once cannot
-    both believe they won."""
+    both believe they won. On a filing in review, the review starts again with the people
+    named now (an approval is cleared); what that did, in words, is returned."""
+    from portal.services import review
+
     scope.require_staff(actor)
     if role not in ("reviewer", "approver"):
         raise Invalid("Unknown role on a filing.")
@@ -360,3 +380,5 @@ def set_reviewer(
             client_id=filing.client_id,
             detail=person.name if person else "none",
         )
+        return review.people_changed(session, actor, filing.id, role)
+    return ""

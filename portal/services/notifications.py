@@ -45,6 +45,29 @@ def step_assigned(session: Session, *, actor: Actor, step_id: int, assignee_id: 
         )
 
 
+def step_returned(session: Session, *, actor: Actor, step_id: int, assignee_id: int) -> None:
+    """In the return's transaction: a line for the assignee of a step a reviewer reopened
+    (in the app only; the step is already theirs). Nobody is told about their own return."""
+    if assignee_id == actor.user_id:
+        return
+    person = session.get(User, assignee_id)
+    session.add(
+        Notification(
+            firm_id=person.firm_id,
+            user_id=person.id,
+            kind=NotificationKind.RETURNED.value,
+            step_id=step_id,
+            actor_id=actor.user_id,
+        )
+    )
+
+
+# What each kind of line says before the task's title.
+_SAYS = {
+    NotificationKind.ASSIGNED.value: "Assigned to you: ",
+    NotificationKind.RETURNED.value: "Reopened in review: ",
+}
+
 # Runs on every page the person opens: one range of ix_notification_user_read_at.
 _UNREAD = (
     select(func.count())
@@ -52,7 +75,13 @@ _UNREAD = (
     .where(Notification.user_id == bindparam("me"), Notification.read_at.is_(None))
 )
 _LATEST = (
-    select(Notification.id, Notification.step_id, Notification.created_at, Notification.read_at)
+    select(
+        Notification.id,
+        Notification.step_id,
+        Notification.kind,
+        Notification.created_at,
+        Notification.read_at,
+    )
     .where(Notification.user_id == bindparam("me"))
     .order_by(Notification.created_at.desc(), Notification.id.desc())
     .limit(LATEST_SHOWN)
@@ -87,7 +116,7 @@ def latest(*, session: Session, actor: Actor, today: date | None = None) -> list
         lines.append(
             NotificationLine(
                 id=row.id,
-                text=f"Assigned to you: {task.title}" if task else GONE,
+                text=f"{_SAYS.get(row.kind, _SAYS['step.assigned'])}{task.title}" if task else GONE,
                 detail=f"{task.client_name} · {task.filing_title} · {task.due_label}"
                 if task
                 else "",

@@ -360,6 +360,10 @@ def add_step(
     ):
         session.add(step)
     _audit(session, actor, "step_created", step)
+    # A filing is in review only while all its steps are done.
+    from portal.services import review
+
+    review.work_reopened(session, actor, filing.id, f"“{step.title}” was added by {actor.name}")
     if step.assignee_id:
         _audit(session, actor, "step_assigned", step, f"{step.title}: to user {step.assignee_id}")
         notifications.step_assigned(
@@ -547,6 +551,14 @@ def set_status(
             fields=("status",),
         )
     _audit(session, actor, "step_status", step, f"{step.title}: {new.value}")
+    if new != StepStatus.DONE:
+        # A filing is in review only while all its steps are done.
+        from portal.services import review
+
+        label = display.STEP_STATUS_LABELS.get(new, new.value)
+        review.work_reopened(
+            session, actor, step.filing_id, f"“{step.title}” was set to “{label}” by {actor.name}"
+        )
 
 
 def add_checklist_item(*, session: Session, actor: Actor, step_id: int, label: object) -> None:

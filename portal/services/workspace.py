@@ -23,6 +23,7 @@ from portal.services import (
     emails,
     filings,
     people,
+    review,
     scope,
     steps,
 )
@@ -39,6 +40,7 @@ class FilingPage:
     posts: list[discussion.PostView] = field(default_factory=list)
     can_post: bool = False
     documents: list[documents.DocumentRow] = field(default_factory=list)
+    review: review.ReviewView = field(default_factory=review.ReviewView)
 
 
 @reads_only
@@ -60,6 +62,7 @@ def filing_page(*, session: Session, actor: Actor, filing_id: int) -> FilingPage
         documents=documents.list_documents(
             session=session, actor=actor, client_id=header.client_id, filing_id=filing_id
         ),
+        review=review.view(session, actor, filing),
     )
 
 
