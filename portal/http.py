@@ -483,7 +483,7 @@ class HttpGuard:
         role = access.role_for(actor)
         stale = actor is None and resolution.problem is not SessionProblem.MISSING
         decision = access.route_decision(
-            role, route, raw_path=path, reason=problem_reason(resolution.problem)
+            role, route, raw_path=path, reason=problem_reason(resolution)
         )
         if decision.allowed:
             if stale:
