@@ -26,7 +26,7 @@ def people(session):
     return firm, admin, staff, bookkeeper
 
 
-def _actor(session, user, token):  # noqa: ARG001 (the user, for reading)
+def _actor(session, user, token):
     return sessions.resolve(session=session, token=token).actor
 
 
