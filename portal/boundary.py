@@ -207,6 +207,12 @@ class PortalBoundary(Middleware):
                 actor=resolution.actor, what=access.normalize_route(route), ip=ip, kind="route"
             )
             page_root.page_status = "not_found"
+            # The refused page's own load never runs: the header (navigation, name, role,
+            # bell) is filled here, so a page refused by route looks exactly like a record
+            # that is missing or out of scope, whose page loaded the header first.
+            fill_header = getattr(page_root, "_fill_header", None)
+            if fill_header is not None:
+                fill_header()
         root = state._get_root_state()
         root.is_hydrated = True
         delta = await root._get_resolved_delta()
