@@ -255,6 +255,9 @@ _ADMIN_EVENTS = _union(
     _handlers(
         "state.settings.SettingsState",
         "load",
+        "toggle_archived",
+        "archive_login",
+        "restore_login",
         "save_modules",
         "save_factor_policy",
         "save_time_zone",
@@ -272,6 +275,9 @@ _ADMIN_EVENTS = _union(
     _handlers(
         "state.bookkeepers.BookkeepersState",
         "load",
+        "toggle_archived",
+        "archive_login",
+        "restore_login",
         "create_login",
         "set_active",
         "reset_password",

@@ -24,6 +24,7 @@ class SettingsState(LoginAdminMixin, SessionState):
     login_roles = ("staff", "admin")
     plan: PlanView = PlanView()
     people: list[PersonRow] = []
+    archived: list[PersonRow] = []
     time_zone: str = ""
     outgoing: list[OutgoingRow] = []
     factor_policy: FactorPolicy = FactorPolicy()
@@ -35,6 +36,7 @@ class SettingsState(LoginAdminMixin, SessionState):
     def _refresh(self) -> None:
         self.plan = call(team.plan)
         self.people = call(team.list_staff)
+        self.archived = call(team.list_staff, archived=True) if self.show_archived else []
         self.time_zone = call(firm_time.time_zone)
         self.outgoing = call(mail_queue.outgoing)
         self.factor_policy = call(second_factor.policy)
