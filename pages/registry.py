@@ -13,6 +13,7 @@ from pages.audit import audit_page
 from pages.bookkeepers import bookkeepers_page
 from pages.client import client_page
 from pages.clients import clients_page
+from pages.document_preview import document_preview_page
 from pages.filing import filing_page
 from pages.home import home_page
 from pages.links import forgot_password_page, invitation_page, reset_password_page
@@ -31,6 +32,7 @@ from state.audit import AuditState
 from state.bookkeepers import BookkeepersState
 from state.client import ClientState
 from state.clients import ClientsState
+from state.document_preview import DocumentPreviewState
 from state.filing import FilingState
 from state.home import HomeState
 from state.links import ForgotPasswordState, InvitationState, ResetPasswordState
@@ -80,6 +82,7 @@ PAGES = (
     Page(routes.CLIENTS, "Clients", clients_page, (ClientsState.load,)),
     Page(routes.CLIENT, "Client", client_page, (ClientState.load,)),
     Page(routes.FILING, "Filing", filing_page, (FilingState.load,)),
+    Page(routes.DOCUMENT, "Document", document_preview_page, (DocumentPreviewState.load,)),
     Page(routes.STAFF, "Staff", staff_page, (StaffState.load,)),
     Page(routes.SETTINGS, "Settings", settings_page, (SettingsState.load,)),
     Page(routes.BOOKKEEPERS, "Bookkeepers", bookkeepers_page, (BookkeepersState.load,)),

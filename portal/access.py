@@ -170,10 +170,14 @@ STEP_WORK = (
 
 # Their own tasks, their own steps' work, and reading the clients behind them. Nothing that
 # files, uploads, sends, deletes, assigns or sets dates: those handlers are staff-only below.
+# A CSV or text document's preview page: the documents service decides what is in scope.
+_DOCUMENT_PREVIEW = _handlers("state.document_preview.DocumentPreviewState", "load")
+
 _BOOKKEEPER_EVENTS = _union(
     REFLEX_INTERNAL,
     _SIGNED_IN,
     _ACCOUNT,
+    _DOCUMENT_PREVIEW,
     _handlers(
         "state.tasks.TasksState",
         "load",
@@ -191,6 +195,7 @@ _STAFF_EVENTS = _union(
     REFLEX_INTERNAL,
     _SIGNED_IN,
     _ACCOUNT,
+    _DOCUMENT_PREVIEW,
     _handlers("state.home.HomeState", "load"),
     _handlers("state.staff.StaffState", "load"),
     _handlers(
@@ -324,6 +329,7 @@ _STAFF_ROUTES = frozenset(
         routes.CLIENTS,
         routes.CLIENT,
         routes.FILING,
+        routes.DOCUMENT,
         routes.STAFF,
         routes.CHANGE_PASSWORD,
         routes.ACCOUNT,
@@ -349,6 +355,7 @@ ROUTES: dict[Role, frozenset[str]] = {
             routes.TASKS,
             routes.TASK,
             routes.CLIENT,
+            routes.DOCUMENT,
             routes.CHANGE_PASSWORD,
             routes.ACCOUNT,
             routes.SECURITY,

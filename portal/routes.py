@@ -20,6 +20,8 @@ STAFF = "/staff"
 SETTINGS = "/settings"
 BOOKKEEPERS = "/admin/bookkeepers"
 AUDIT = "/audit"
+# A document's in-app preview (CSV as a table, plain text), beside its download.
+DOCUMENT = "/documents/[document_id]"
 ACCESS_REVIEW = "/audit/access"
 # Signed-out pages reached from emailed links, and the request for one.
 INVITATION = "/invitation"
@@ -51,6 +53,10 @@ def document_download(document_id: int) -> str:
     return f"/documents/{document_id}/download"
 
 
+def document(document_id: int) -> str:
+    return f"/documents/{document_id}"
+
+
 def document_view(document_id: int) -> str:
     return f"/documents/{document_id}/view"
 
@@ -76,6 +82,7 @@ PAGE_ROUTES = (
     CLIENTS,
     CLIENT,
     FILING,
+    DOCUMENT,
     STAFF,
     SETTINGS,
     BOOKKEEPERS,
