@@ -15,6 +15,8 @@ from state.document_preview import DocumentPreviewState as S
 def _table() -> rx.Component:
     return rx.box(
         rx.table.root(
+            # The table's name, for screen readers (the page's heading shows it already).
+            rx.el.caption("Contents of " + S.preview.filename, class_name="sr-only"),
             rx.table.header(
                 rx.table.row(
                     rx.foreach(
@@ -33,7 +35,6 @@ def _table() -> rx.Component:
             ),
             size="1",
             variant="surface",
-            aria_label="Contents of " + S.preview.filename,
         ),
         overflow_x="auto",
         width="100%",
