@@ -30,9 +30,9 @@ export REFLEX_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test test-cluster cluster cluster-stop check-workers setup install migrate demo \
-	chromium postgres redis lint security bench clean
+	chromium postgres redis lint security bench clean lock-format
 
-run: check-workers setup
+run: check-workers setup lock-format
 	GRANIAN_WORKERS=$(WORKERS) \
 	  $(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
@@ -62,7 +62,7 @@ cluster-stop:
 # REPORTS=dir (as .ci/run sets it) writes a JUnit report of each pytest run into dir.
 junit = $(if $(REPORTS),--junitxml=$(REPORTS)/$(1).xml)
 
-test: setup chromium postgres redis
+test: setup lock-format chromium postgres redis
 	$(BIN)/pytest $(call junit,all)
 
 # The whole suite again on PostgreSQL, with the live app served by 2 workers sharing Redis.
@@ -70,7 +70,7 @@ test: setup chromium postgres redis
 # pytest beside the live ones: those wait on the app and the browser, these on the database,
 # and side by side the pass takes two thirds of the time. Their output follows at the end.
 # Exit status 5 ("no tests collected", as a -k may leave one half) is no failure.
-test-cluster: setup chromium postgres redis
+test-cluster: setup lock-format chromium postgres redis
 	@echo "PORTAL_TEST_DATABASE=postgresql PORTAL_TEST_WORKERS=2: pytest -m live, beside pytest -m 'not live'"
 	@export PORTAL_TEST_DATABASE=postgresql PORTAL_TEST_WORKERS=2; \
 	rest_log=$$(mktemp); \
@@ -103,6 +103,11 @@ lint: install
 	$(BIN)/ruff format --check .
 
 setup: demo
+
+# reflex.lock/package.json back in its committed form when only its form changed (a frontend
+# build stopped half-way leaves it so): see scripts/lock_format.py.
+lock-format: install
+	@$(BIN)/python scripts/lock_format.py
 
 install: $(VENV)/.installed
 
