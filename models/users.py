@@ -55,3 +55,7 @@ class User(SQLModel, table=True):
     # verify). Logins from before invitations count as activated when they were created.
     invited_at: datetime | None = Field(default=None)
     activated_at: datetime | None = Field(default=None)
+    # An archived login: deactivated, then put away by an admin. Hidden from the login lists
+    # and every picker; its name still resolves in the audit log and the access history,
+    # and "Restore" brings it back as deactivated.
+    archived_at: datetime | None = Field(default=None)

@@ -6,11 +6,11 @@ import reflex as rx
 
 from pages.components import callout, empty_state, login_status, messages, section
 from pages.layout import shell
-from pages.settings import login_actions, login_form, mail_note
+from pages.settings import login_actions, login_form, mail_note, restore_button, show_archived
 from state.bookkeepers import BookkeepersState as S
 
 
-def _table() -> rx.Component:
+def _table(rows=S.bookkeepers, actions=lambda p: login_actions(S, p)) -> rx.Component:
     return rx.table.root(
         rx.table.header(
             rx.table.row(
@@ -22,14 +22,14 @@ def _table() -> rx.Component:
         ),
         rx.table.body(
             rx.foreach(
-                S.bookkeepers,
+                rows,
                 lambda p: rx.table.row(
                     rx.table.cell(p.name),
                     rx.table.cell(p.email),
                     rx.table.cell(login_status(p)),
                     rx.table.cell(p.last_sign_in),
                     rx.table.cell(p.open_steps),
-                    rx.table.cell(login_actions(S, p)),
+                    rx.table.cell(actions(p)),
                 ),
             )
         ),
@@ -73,5 +73,6 @@ def bookkeepers_page() -> rx.Component:
                 _table(),
                 empty_state("No bookkeepers yet", "Add a login to bring someone on."),
             ),
+            show_archived(S, _table(S.archived, lambda p: restore_button(S, p))),
         ),
     )

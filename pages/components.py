@@ -282,6 +282,7 @@ def login_status(person) -> rx.Component:
         person.status,
         ("invited", rx.badge(person.status_label, color_scheme="amber")),
         ("deactivated", rx.badge("Deactivated", color_scheme="gray")),
+        ("archived", rx.badge(person.status_label, color_scheme="gray", variant="outline")),
         rx.badge("Active", color_scheme="green"),
     )
 

@@ -50,15 +50,25 @@ def document_list(
             rx.table.cell(
                 rx.hstack(
                     rx.cond(
-                        doc.viewable,
-                        rx.el.a(
+                        doc.preview_url != "",
+                        # CSV and text: shown on a page of the app, a table or plain text.
+                        rx.link(
                             "View",
-                            href=doc.view_url,
-                            reload_document=True,
-                            target="_blank",
-                            rel="noopener",
+                            href=doc.preview_url,
                             aria_label="View " + doc.filename,
                             class_name="file-link",
+                        ),
+                        rx.cond(
+                            doc.viewable,
+                            rx.el.a(
+                                "View",
+                                href=doc.view_url,
+                                reload_document=True,
+                                target="_blank",
+                                rel="noopener",
+                                aria_label="View " + doc.filename,
+                                class_name="file-link",
+                            ),
                         ),
                     ),
                     controls(doc) if controls else rx.fragment(),

@@ -25,6 +25,7 @@ from pages.documents import document_list
 from pages.filing_recurrence import recurrence_panel
 from pages.layout import shell
 from pages.review_panel import review_panel
+from pages.step_assignee import assignee_picker
 from pages.step_card import step_summary, step_work
 from state.filing import FilingState as S
 
@@ -129,19 +130,6 @@ def _edit_filing() -> rx.Component:
 def _manage_step(step) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.el.label(
-                "Assignee", html_for="assignee-" + step.id.to_string(), class_name="field-label"
-            ),
-            native_select(
-                S.assignees,
-                id="assignee-" + step.id.to_string(),
-                value_of=lambda p: p.id.to_string(),
-                label_of=lambda p: p.label,
-                empty="Unassigned",
-                value=rx.cond(step.assignee_id > 0, step.assignee_id.to_string(), ""),
-                on_change=lambda value: S.assign_step(step.id, step.assignee_id.to_string(), value),
-                aria_label="Assignee for " + step.title,
-            ),
             rx.spacer(),
             action_button(
                 "Move up",
@@ -221,16 +209,25 @@ def _manage_step(step) -> rx.Component:
 
 def _step(step) -> rx.Component:
     return rx.card(
-        rx.el.details(
-            rx.el.summary(step_summary(step)),
-            rx.vstack(
-                _manage_step(step),
-                step_work(step, S, manage=True),
-                spacing="4",
-                width="100%",
-                align="stretch",
+        rx.flex(
+            rx.el.details(
+                rx.el.summary(step_summary(step)),
+                rx.vstack(
+                    _manage_step(step),
+                    step_work(step, S, manage=True),
+                    spacing="4",
+                    width="100%",
+                    align="stretch",
+                ),
+                class_name="step",
+                style={"flex": "1 1 24em", "min_width": "0"},
             ),
-            class_name="step",
+            # On the row itself, open or not (pages/step_assignee.py).
+            assignee_picker(step),
+            align="start",
+            gap="3",
+            wrap="wrap",
+            width="100%",
         ),
         width="100%",
     )

@@ -158,10 +158,21 @@ def _header() -> rx.Component:
     )
 
 
+def _landing_link() -> rx.Component:
+    """Back to the person's landing page (My Tasks, home), or to sign-in when signed out."""
+    return rx.link(SessionState.landing_label, href=SessionState.landing_href, id="landing-link")
+
+
 def not_found_panel() -> rx.Component:
-    return empty_state(
-        "Not found",
-        "There is nothing here, or it is not yours to open. Check the address, or go back.",
+    return rx.vstack(
+        empty_state(
+            "Not found",
+            "There is nothing here, or it is not yours to open. Check the address, or go back.",
+        ),
+        _landing_link(),
+        align="center",
+        width="100%",
+        spacing="2",
     )
 
 
@@ -173,16 +184,10 @@ def access_ended_panel() -> rx.Component:
             rx.heading("Your access has ended", as_="h2", size="4"),
             rx.cond(SessionState.ended_reason != "", rx.text(SessionState.ended_reason)),
             rx.text(
-                "This work is no longer yours to open, so its details have been cleared. ",
-                rx.cond(
-                    SessionState.role_label == "Bookkeeper",
-                    rx.fragment(
-                        "Your own tasks are still on ", rx.link("My Tasks", href=routes.TASKS), "."
-                    ),
-                    rx.link("Back to the firm home", href=routes.HOME),
-                ),
+                "This work is no longer yours to open, so its details have been cleared.",
                 color_scheme="gray",
             ),
+            _landing_link(),
             padding="2em",
             align="center",
             width="100%",
@@ -199,7 +204,8 @@ def shell(*content: rx.Component) -> rx.Component:
     """The frame for every signed-in page. Missing and out-of-scope records render alike."""
     return rx.box(
         _skip_link(),
-        _header(),
+        # Signed out (the not-found page of a visitor): no header, nothing about any firm.
+        rx.cond(SessionState.role_label != "", _header()),
         rx.el.main(
             rx.match(
                 SessionState.page_status,

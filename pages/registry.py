@@ -14,6 +14,7 @@ from pages.bookkeepers import bookkeepers_page
 from pages.client import client_page
 from pages.client_import import client_import_page
 from pages.clients import clients_page
+from pages.document_preview import document_preview_page
 from pages.filing import filing_page
 from pages.home import home_page
 from pages.links import forgot_password_page, invitation_page, reset_password_page
@@ -34,6 +35,7 @@ from state.bookkeepers import BookkeepersState
 from state.client import ClientState
 from state.client_import import ClientImportState
 from state.clients import ClientsState
+from state.document_preview import DocumentPreviewState
 from state.filing import FilingState
 from state.home import HomeState
 from state.links import ForgotPasswordState, InvitationState, ResetPasswordState
@@ -90,6 +92,7 @@ PAGES = (
     ),
     Page(routes.CLIENT, "Client", client_page, (ClientState.load,)),
     Page(routes.FILING, "Filing", filing_page, (FilingState.load,)),
+    Page(routes.DOCUMENT, "Document", document_preview_page, (DocumentPreviewState.load,)),
     Page(routes.STAFF, "Staff", staff_page, (StaffState.load,)),
     Page(routes.TEMPLATES, "Filing templates", templates_page, (TemplatesState.load,)),
     Page(routes.SETTINGS, "Settings", settings_page, (SettingsState.load,)),

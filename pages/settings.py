@@ -65,18 +65,73 @@ def login_actions(state, person, *, reset: bool = True) -> rx.Component:
                 color_scheme="red",
                 aria_label="Deactivate " + person.name,
             ),
-            action_button(
-                "Reactivate",
-                state.set_active(state.submit_token, person.id, True),
-                size="1",
-                variant="soft",
-                aria_label="Reactivate " + person.name,
+            rx.fragment(
+                action_button(
+                    "Reactivate",
+                    state.set_active(state.submit_token, person.id, True),
+                    size="1",
+                    variant="soft",
+                    aria_label="Reactivate " + person.name,
+                ),
+                action_button(
+                    "Archive",
+                    state.archive_login(state.submit_token, person.id),
+                    size="1",
+                    variant="soft",
+                    color_scheme="gray",
+                    aria_label="Archive " + person.name,
+                    title="Hides the login from the lists and pickers; the audit log and the "
+                    "access history keep it. Show archived to restore it.",
+                ),
             ),
         ),
         reset_factor_button(state, person),
         end_sessions_control(state, person),
         spacing="2",
         wrap="wrap",
+    )
+
+
+def restore_button(state, person) -> rx.Component:
+    return action_button(
+        "Restore",
+        state.restore_login(state.submit_token, person.id),
+        size="1",
+        variant="soft",
+        aria_label="Restore " + person.name,
+        title="Lists the login again, still deactivated.",
+    )
+
+
+def show_archived(state, table: rx.Component) -> rx.Component:
+    """The "Show archived" switch, and the archived logins with "Restore" when shown."""
+    return rx.vstack(
+        rx.el.label(
+            rx.hstack(
+                rx.checkbox(
+                    checked=state.show_archived,
+                    on_change=state.toggle_archived,
+                    id=f"show-archived-{state.get_name()}",
+                ),
+                rx.text("Show archived", size="2"),
+                align="center",
+                spacing="2",
+            ),
+        ),
+        rx.cond(
+            state.show_archived,
+            rx.cond(
+                state.archived.length() > 0,
+                rx.vstack(
+                    rx.heading("Archived logins", as_="h3", size="3"),
+                    table,
+                    width="100%",
+                ),
+                rx.text("No archived logins.", size="2", color_scheme="gray"),
+            ),
+        ),
+        width="100%",
+        spacing="2",
     )
 
 
@@ -374,5 +429,6 @@ def settings_page() -> rx.Component:
                 roles=[("staff", "Staff"), ("admin", "Admin")],
             ),
             people_table(S.people, _staff_actions),
+            show_archived(S, people_table(S.archived, lambda p: restore_button(S, p))),
         ),
     )

@@ -170,10 +170,14 @@ STEP_WORK = (
 
 # Their own tasks, their own steps' work, and reading the clients behind them. Nothing that
 # files, uploads, sends, deletes, assigns or sets dates: those handlers are staff-only below.
+# A CSV or text document's preview page: the documents service decides what is in scope.
+_DOCUMENT_PREVIEW = _handlers("state.document_preview.DocumentPreviewState", "load")
+
 _BOOKKEEPER_EVENTS = _union(
     REFLEX_INTERNAL,
     _SIGNED_IN,
     _ACCOUNT,
+    _DOCUMENT_PREVIEW,
     _handlers(
         "state.tasks.TasksState",
         "load",
@@ -191,6 +195,7 @@ _STAFF_EVENTS = _union(
     REFLEX_INTERNAL,
     _SIGNED_IN,
     _ACCOUNT,
+    _DOCUMENT_PREVIEW,
     _handlers("state.home.HomeState", "load"),
     _handlers("state.staff.StaffState", "load"),
     _handlers(
@@ -285,6 +290,9 @@ _ADMIN_EVENTS = _union(
     _handlers(
         "state.settings.SettingsState",
         "load",
+        "toggle_archived",
+        "archive_login",
+        "restore_login",
         "save_modules",
         "save_factor_policy",
         "save_time_zone",
@@ -303,6 +311,9 @@ _ADMIN_EVENTS = _union(
     _handlers(
         "state.bookkeepers.BookkeepersState",
         "load",
+        "toggle_archived",
+        "archive_login",
+        "restore_login",
         "create_login",
         "set_active",
         "reset_password",
@@ -350,6 +361,7 @@ _STAFF_ROUTES = frozenset(
         routes.CLIENT_IMPORT,
         routes.CLIENT,
         routes.FILING,
+        routes.DOCUMENT,
         routes.STAFF,
         routes.TEMPLATES,
         routes.CHANGE_PASSWORD,
@@ -376,6 +388,7 @@ ROUTES: dict[Role, frozenset[str]] = {
             routes.TASKS,
             routes.TASK,
             routes.CLIENT,
+            routes.DOCUMENT,
             routes.CHANGE_PASSWORD,
             routes.ACCOUNT,
             routes.SECURITY,

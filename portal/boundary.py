@@ -48,9 +48,14 @@ def handler_key(event_name: str) -> str | None:
     return f"{cls.__module__}.{cls.__name__}.{handler}"
 
 
-def problem_reason(problem: SessionProblem | None) -> str | None:
-    """What the sign-in page should explain; a plain missing cookie needs no explanation."""
-    return None if problem in (None, SessionProblem.MISSING) else problem.value
+def problem_reason(resolution: Resolution) -> str | None:
+    """What the sign-in page should explain; a plain missing cookie needs no explanation.
+    An ended session says why it ended (sessions.END_CODES), which only its own browser
+    is ever told."""
+    problem = resolution.problem
+    if problem in (None, SessionProblem.MISSING):
+        return None
+    return resolution.ended or problem.value
 
 
 def resolve_cookie(cookie_header: str, ip: str) -> Resolution:
@@ -143,7 +148,7 @@ class PortalBoundary(Middleware):
                 fold_on=handler or UNKNOWN_EVENT,
             )
             if actor is None:
-                target = access.login_url(reason=problem_reason(resolution.problem))
+                target = access.login_url(reason=problem_reason(resolution))
                 return StateUpdate(events=Event.from_event_type(rx.redirect(target)))
             if role is access.Role.MUST_ENROL:
                 # A page opened before the policy applied: the one thing left to do is there.
@@ -190,7 +195,7 @@ class PortalBoundary(Middleware):
             role,
             route,
             raw_path=state.router.url.path,
-            reason=problem_reason(resolution.problem),
+            reason=problem_reason(resolution),
         )
         if decision.allowed:
             return None
@@ -202,6 +207,12 @@ class PortalBoundary(Middleware):
                 actor=resolution.actor, what=access.normalize_route(route), ip=ip, kind="route"
             )
             page_root.page_status = "not_found"
+            # The refused page's own load never runs: the header (navigation, name, role,
+            # bell) is filled here, so a page refused by route looks exactly like a record
+            # that is missing or out of scope, whose page loaded the header first.
+            fill_header = getattr(page_root, "_fill_header", None)
+            if fill_header is not None:
+                fill_header()
         root = state._get_root_state()
         root.is_hydrated = True
         delta = await root._get_resolved_delta()

@@ -250,11 +250,15 @@ async def _serve_document(request: Request, *, inline: bool) -> Response:
         "x-content-type-options": "nosniff",
         "cache-control": "private, no-store",
     }
+    media_type = opened.content_type
     if inline:
         headers["content-security-policy"] = _VIEW_CSP
-    return FileResponse(
-        opened.path, headers=headers, media_type=opened.content_type, stat_result=stat
-    )
+        # A CSV sent as text/csv is a download to the browser (its tab opens and closes):
+        # shown inline, CSV and text go as plain text, in the same sandbox. The app's own
+        # preview page (routes.DOCUMENT) shows CSV as a table.
+        if media_type in documents.PREVIEW_CONTENT_TYPES:
+            media_type = "text/plain"
+    return FileResponse(opened.path, headers=headers, media_type=media_type, stat_result=stat)
 
 
 async def download_document(request: Request) -> Response:
@@ -483,7 +487,7 @@ class HttpGuard:
         role = access.role_for(actor)
         stale = actor is None and resolution.problem is not SessionProblem.MISSING
         decision = access.route_decision(
-            role, route, raw_path=path, reason=problem_reason(resolution.problem)
+            role, route, raw_path=path, reason=problem_reason(resolution)
         )
         if decision.allowed:
             if stale:

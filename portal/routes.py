@@ -24,6 +24,8 @@ TEMPLATES = "/templates"
 SETTINGS = "/settings"
 BOOKKEEPERS = "/admin/bookkeepers"
 AUDIT = "/audit"
+# A document's in-app preview (CSV as a table, plain text), beside its download.
+DOCUMENT = "/documents/[document_id]"
 ACCESS_REVIEW = "/audit/access"
 # Signed-out pages reached from emailed links, and the request for one.
 INVITATION = "/invitation"
@@ -55,6 +57,10 @@ def document_download(document_id: int) -> str:
     return f"/documents/{document_id}/download"
 
 
+def document(document_id: int) -> str:
+    return f"/documents/{document_id}"
+
+
 def document_view(document_id: int) -> str:
     return f"/documents/{document_id}/view"
 
@@ -81,6 +87,7 @@ PAGE_ROUTES = (
     CLIENT_IMPORT,
     CLIENT,
     FILING,
+    DOCUMENT,
     STAFF,
     TEMPLATES,
     SETTINGS,

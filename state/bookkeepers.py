@@ -15,6 +15,7 @@ class BookkeepersState(LoginAdminMixin, SessionState):
     login_roles = ("bookkeeper",)
     plan: PlanView = PlanView()
     bookkeepers: list[BookkeeperRow] = []
+    archived: list[BookkeeperRow] = []
 
     @rx.event
     def load(self):
@@ -23,3 +24,4 @@ class BookkeepersState(LoginAdminMixin, SessionState):
     def _refresh(self) -> None:
         self.plan = call(team.plan)
         self.bookkeepers = call(team.list_bookkeepers)
+        self.archived = call(team.list_bookkeepers, archived=True) if self.show_archived else []

@@ -48,6 +48,7 @@ DOING = {
     "documents.delete_document": "deleting the document",
     "documents.upload_documents": "uploading the documents",
     "documents.download_link": "preparing the download",
+    "document_preview.preview": "loading the document's preview",
     "emails.delete_email": "deleting the email",
     "emails.send_email": "sending the email",
     "filings.change_status": "changing the filing's status",
@@ -99,6 +100,7 @@ DOING = {
     "team.resend_invitation": "sending the invitation again",
     "team.revoke_invitation": "revoking the invitation",
     "team.set_active": "changing the login",
+    "team.set_archived": "archiving or restoring the login",
     "team.set_modules": "saving the modules",
 }
 LOADING = "loading this page"

@@ -180,9 +180,7 @@ def reload_tab(page_root: BaseState, page: LivePage | None, topics: frozenset[st
     actor = resolution.actor
     if actor is None:
         _clear(page_root, "access_ended")
-        return Outcome(
-            redirect=access.login_url(reason=problem_reason(resolution.problem)), forget=True
-        )
+        return Outcome(redirect=access.login_url(reason=problem_reason(resolution)), forget=True)
     route = route_of(root)
     decision = access.route_decision(access.role_for(actor), route, raw_path=root.router.url.path)
     if not decision.allowed:

@@ -20,6 +20,8 @@ class LoginAdminMixin(PageMixin, mixin=True):
     confirm_end_sessions: int = 0
     # The roles this page creates logins for.
     login_roles: ClassVar[tuple[str, ...]] = ()
+    # "Show archived": the archived logins are listed (each page loads them in _refresh).
+    show_archived: bool = False
 
     @rx.event
     async def create_login(self, form: dict):
@@ -125,4 +127,33 @@ class LoginAdminMixin(PageMixin, mixin=True):
                 "No session was open; nothing to end."
                 if ended == 0
                 else f"{ended} session{'s' if ended != 1 else ''} ended: they must sign in again."
+            )
+
+    @rx.event
+    def toggle_archived(self, shown: bool):
+        self.show_archived = bool(shown)
+        self._refresh_after(None)
+
+    @rx.event
+    def archive_login(self, token: str, user_id: int):
+        """A deactivated login leaves the lists and pickers; its history stays."""
+        if (uid := self._id(user_id)) is not None:
+            self._act(
+                team.set_archived,
+                token=token,
+                user_id=uid,
+                archived=True,
+                success="Login archived: it is hidden from the lists and pickers, and kept in "
+                "the audit log and the access history. Show archived to restore it.",
+            )
+
+    @rx.event
+    def restore_login(self, token: str, user_id: int):
+        if (uid := self._id(user_id)) is not None:
+            self._act(
+                team.set_archived,
+                token=token,
+                user_id=uid,
+                archived=False,
+                success="Login restored: it is listed again, still deactivated.",
             )

@@ -33,6 +33,15 @@ NAVIGATION = (
 
 ROLE_LABELS = {"admin": "Admin", "staff": "Staff", "bookkeeper": "Bookkeeper"}
 
+# The way back from a page that is not found or no longer open: each person's landing page.
+LANDING_LABELS = {
+    routes.TASKS: "Back to My Tasks",
+    routes.HOME: "Back to home",
+    routes.CHANGE_PASSWORD: "Back to choosing your password",
+    routes.SECURITY: "Back to sign-in security",
+    routes.LOGIN: "Sign in",
+}
+
 
 def new_token() -> str:
     """A page's submission token: what makes a double click one submission."""
@@ -90,14 +99,26 @@ class SessionState(rx.State):
     account_href: str = ""
     unread: int = 0
     notifications_label: str = "Notifications"
+    # The person's landing page, linked from the not-found and access-ended pages; for a
+    # signed-out visitor, the sign-in page.
+    landing_href: str = routes.LOGIN
+    landing_label: str = "Sign in"
     # What this tab's browser was asked and owes an answer to (state/browser.py): action
     # name -> "<state full name>:<private method>" that takes the answer. Server side only.
     _awaiting: dict[str, str] = {}
 
     @rx.event
     def enter_page(self):
+        self._fill_header()
+
+    def _fill_header(self) -> None:
+        """The header and the way back, for the person the boundary re-read for this event.
+        Run for every page as it loads, and by the page guard for a page it refuses (which
+        then shows not found in the same frame as a record missing or out of scope)."""
         actor = acting()
         role = access.role_for(actor)
+        self.landing_href = access.LANDING[role]
+        self.landing_label = LANDING_LABELS.get(self.landing_href, "Back to home")
         self.user_name = actor.name if actor else ""
         self.role_label = ROLE_LABELS.get(actor.role, "") if actor else ""
         self.firm_name = actor.firm_name if actor else ""

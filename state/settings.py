@@ -25,6 +25,7 @@ class SettingsState(LoginAdminMixin, SessionState):
     login_roles = ("staff", "admin")
     plan: PlanView = PlanView()
     people: list[PersonRow] = []
+    archived: list[PersonRow] = []
     time_zone: str = ""
     recurring: FirmSetting = FirmSetting()
     outgoing: list[OutgoingRow] = []
@@ -37,6 +38,7 @@ class SettingsState(LoginAdminMixin, SessionState):
     def _refresh(self) -> None:
         self.plan = call(team.plan)
         self.people = call(team.list_staff)
+        self.archived = call(team.list_staff, archived=True) if self.show_archived else []
         self.time_zone = call(firm_time.time_zone)
         self.recurring = call(recurrence.firm_setting)
         self.outgoing = call(mail_queue.outgoing)

@@ -18,13 +18,40 @@ from state.session import SessionState, new_token
 # How long a refused sign-in's message outlives a reload of the page (a reconnect).
 ERROR_KEPT_SECONDS = 120
 
+# The codes are portal.services.sessions.END_CODES' values and the other session problems;
+# any other code (an old link, or one typed into the address) gets the generic words.
+GENERIC_REASON = "Your session has ended. Please sign in again."
 REASONS = {
-    "expired": "Your session expired. Please sign in again.",
-    "ended": "Your session has ended. Please sign in again.",
+    "expired": (
+        "You were signed out because your session expired: after a while without activity, "
+        "or at the longest time a session may last. Please sign in again."
+    ),
+    "ended": GENERIC_REASON,
     "invalid": "Your sign-in could not be verified. Please sign in again.",
     "portal_off": signin.PORTAL_OFF,
     "signed_out": "You have signed out.",
+    "deactivated": (
+        "Your login was deactivated by your firm's admin. Ask them if you need access again."
+    ),
+    "elsewhere": (
+        "You were signed out from another browser or device (Your sessions). Please sign in again."
+    ),
+    "admin_ended": (
+        "Your firm's admin ended your sessions. Please sign in again, or ask them why."
+    ),
+    "password": (
+        "Your password was changed, so this session ended. Sign in with the new password."
+    ),
 }
+
+
+def reason_words(reason: str) -> str:
+    """The words for why the visitor is on the sign-in page: none without a reason, the
+    generic ones for a code the page does not know."""
+    reason = reason[:40]
+    if not reason:
+        return ""
+    return REASONS.get(reason, GENERIC_REASON)
 
 
 def _finish(pending: str, code: str, ip: str, user_agent: str) -> signin.SignInResult:
@@ -105,8 +132,8 @@ class SignInState(SessionState):
 
     @rx.event
     def load(self):
-        reason = self.router.url.query_parameters.get("reason", "")
-        self.notice = REASONS.get(reason, "")
+        reason = str(self.router.url.query_parameters.get("reason", "") or "")
+        self.notice = reason_words(reason)
         # A socket that reconnects (a worker restarting, a network blip) rehydrates the page
         # and runs this again: the answer to the try just made stays; an old one goes.
         if time.time() - self._error_at > ERROR_KEPT_SECONDS:

@@ -62,6 +62,7 @@ NO_SERVICE_CALL = {
     "state.client.ClientState.compose_with_document",
     "state.client.ClientState.keep",
     "state.client.ClientState.load",
+    "state.document_preview.DocumentPreviewState.load",
     "state.client.ClientState.reload_editor",
     "state.client.ClientState.upload_progress",
     "state.clients.ClientsState.toggle_add",

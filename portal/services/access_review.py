@@ -501,13 +501,23 @@ def review_page(
 
 
 def _people(session: Session, firm_id: int) -> list[Choice]:
-    """Bookkeepers: the only people whose access follows their steps (staff see the firm)."""
+    """Bookkeepers: the only people whose access follows their steps (staff see the firm).
+    Archived logins stay here: their access history is kept and still asked about."""
     found = session.exec(
-        select(User.id, User.name, User.is_active)
+        select(User.id, User.name, User.is_active, User.archived_at)
         .where(User.firm_id == firm_id, User.role == UserRole.BOOKKEEPER.value)
         .order_by(User.name, User.id)
     ).all()
-    return [Choice(uid, name if active else f"{name} (deactivated)") for uid, name, active in found]
+    return [
+        Choice(uid, _listed_name(name, active, archived_at))
+        for uid, name, active, archived_at in found
+    ]
+
+
+def _listed_name(name: str, active: bool, archived_at) -> str:
+    if archived_at is not None:
+        return f"{name} (archived)"
+    return name if active else f"{name} (deactivated)"
 
 
 def _client_choices(session: Session, firm_id: int, search: str, chosen: Choice) -> list[Choice]:

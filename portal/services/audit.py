@@ -255,7 +255,12 @@ def list_events(
         page=page,
         pages=pages,
         people=[
-            FilterOption(id=u.id, label=f"{u.name} ({display.ROLE_LABELS.get(u.role, u.role)})")
+            # Archived logins stay: the log keeps what they did, and their names resolve.
+            FilterOption(
+                id=u.id,
+                label=f"{u.name} ({display.ROLE_LABELS.get(u.role, u.role)}"
+                + (", archived)" if u.archived_at is not None else ")"),
+            )
             for u in people
         ],
         clients=[FilterOption(id=cid, label=name) for cid, name in client_rows],

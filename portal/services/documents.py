@@ -92,6 +92,8 @@ class DocumentRow:
     download_url: str
     view_url: str  # "" when the type is not shown inline
     viewable: bool
+    # The in-app preview (CSV as a table, plain text), "" for other types.
+    preview_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class OpenDocument:
     content_type: str
     size_bytes: int
     inline_ok: bool
+    client_id: int = 0
 
 
 def _limit_label(limit: int) -> str:
@@ -114,6 +117,15 @@ def filing_label(filing: Filing | None) -> str:
 
 def is_viewable(content_type: str) -> bool:
     return content_type in VIEWABLE_CONTENT_TYPES
+
+
+# Shown on a page of the app (portal/services/document_preview.py), never rendered by the
+# browser from the file itself.
+PREVIEW_CONTENT_TYPES = frozenset({"text/csv", "text/plain"})
+
+
+def is_previewable(content_type: str) -> bool:
+    return content_type in PREVIEW_CONTENT_TYPES
 
 
 _SPACE_LIKE = {"\t", "\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x1f", "\x85"}
@@ -174,6 +186,7 @@ def _row(document: Document, filing: Filing | None) -> DocumentRow:
         download_url=routes.document_download(document.id),
         view_url=routes.document_view(document.id) if viewable else "",
         viewable=viewable,
+        preview_url=routes.document(document.id) if is_previewable(document.content_type) else "",
     )
 
 
@@ -347,6 +360,7 @@ def open_document(*, session: Session, actor: Actor, document_id: int) -> OpenDo
         content_type=document.content_type,
         size_bytes=document.size_bytes,
         inline_ok=is_viewable(document.content_type),
+        client_id=document.client_id,
     )
 
 

@@ -31,9 +31,14 @@ _PICKED = (User.id, User.name, User.role)
 
 
 # Every active login of a firm that a picker can offer, staff first, each group by name.
+# An archived login is always deactivated too; it is named here so no picker can offer one.
 _ACTIVE = (
     select(*_PICKED)
-    .where(User.firm_id == bindparam("firm_id"), User.is_active.is_(True))
+    .where(
+        User.firm_id == bindparam("firm_id"),
+        User.is_active.is_(True),
+        User.archived_at.is_(None),
+    )
     .order_by(User.role == UserRole.BOOKKEEPER.value, User.name, User.id)
 )
 _PORTAL_OPEN = select(Firm.portal_enabled, Firm.filing_steps_enabled).where(

@@ -33,10 +33,28 @@ class SessionProblem(StrEnum):
     PORTAL_OFF = "portal_off"  # a bookkeeper whose firm turned the add-on off
 
 
+# Why a session ended (its row's revoked_reason), as the code the sign-in page turns into
+# words for the person (state/signin.py). Only the browser whose session it was is sent
+# there with it, so it tells nobody anything about another account. Reasons not listed
+# (a second factor reset, an invitation accepted) read as the generic "ended".
+END_CODES = {
+    "expired": "expired",
+    "deactivated": "deactivated",
+    "portal off": "portal_off",
+    "ended by its owner": "elsewhere",
+    "ended by an admin": "admin_ended",
+    "password changed": "password",
+    "password reset": "password",
+    "signed out": "signed_out",
+}
+
+
 @dataclass(frozen=True)
 class Resolution:
     actor: Actor | None
     problem: SessionProblem | None = None
+    # For an ended session: why it ended, as an END_CODES value (or "ended").
+    ended: str = ""
 
 
 def portal_open_for(firm: Firm) -> bool:
@@ -140,15 +158,18 @@ def resolve(
         return Resolution(None, SessionProblem.INVALID)
     if row.revoked_at is not None:
         # An expiry noticed by an earlier request still reads as an expiry, not a sign-out.
-        expired = row.revoked_reason == "expired"
-        return Resolution(None, SessionProblem.EXPIRED if expired else SessionProblem.ENDED)
+        code = END_CODES.get(row.revoked_reason or "", "ended")
+        expired = code == "expired"
+        return Resolution(
+            None, SessionProblem.EXPIRED if expired else SessionProblem.ENDED, ended=code
+        )
     idle = timedelta(minutes=get_settings().session_idle_minutes)
     if now >= row.expires_at or now >= row.last_seen_at + idle:
         session.execute(_REVOKE, {"sid": row.session_id, "at": now, "why": "expired"})
-        return Resolution(None, SessionProblem.EXPIRED)
+        return Resolution(None, SessionProblem.EXPIRED, ended="expired")
     if not row.is_active:
         session.execute(_REVOKE, {"sid": row.session_id, "at": now, "why": "deactivated"})
-        return Resolution(None, SessionProblem.ENDED)
+        return Resolution(None, SessionProblem.ENDED, ended="deactivated")
     if row.role == UserRole.BOOKKEEPER and not portal_open_for(row):
         return Resolution(None, SessionProblem.PORTAL_OFF)
     if now - row.last_seen_at >= TOUCH_EVERY:

@@ -67,6 +67,7 @@ class BookkeeperRow:
     status_label: str = "Active"
     last_sign_in: str = ""
     open_steps: int = 0
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ def invited(user: User) -> bool:
 
 
 def _status(user: User, invitation: AccountLink | None, now) -> tuple[str, str]:
+    if user.archived_at is not None:
+        return "archived", f"Archived {display.moment(user.archived_at)}"
     if not user.is_active:
         return "deactivated", "Deactivated"
     if not invited(user):
@@ -147,13 +150,26 @@ def _row(user: User, actor: Actor, invitation: AccountLink | None, now) -> Perso
     )
 
 
+def _archived(archived: bool):
+    """Archived logins are listed only when asked for ("Show archived"), and then alone."""
+    return User.archived_at.is_not(None) if archived else User.archived_at.is_(None)
+
+
 @reads_only
-def list_staff(*, session: Session, actor: Actor) -> list[PersonRow]:
-    """Admins and staff only: bookkeepers are never listed here."""
-    scope.require_staff(actor)
+def list_staff(*, session: Session, actor: Actor, archived: bool = False) -> list[PersonRow]:
+    """Admins and staff only: bookkeepers are never listed here. Archived logins only with
+    `archived` (admins), and then only those."""
+    if archived:
+        scope.require_admin(actor)
+    else:
+        scope.require_staff(actor)
     users = session.exec(
         select(User)
-        .where(User.firm_id == actor.firm_id, User.role.in_(scope.STAFF_ROLES))
+        .where(
+            User.firm_id == actor.firm_id,
+            User.role.in_(scope.STAFF_ROLES),
+            _archived(archived),
+        )
         .order_by(User.is_active.desc(), User.name)
     ).all()
     invitations = _invitations(session, users)
@@ -162,8 +178,11 @@ def list_staff(*, session: Session, actor: Actor) -> list[PersonRow]:
 
 
 @reads_only
-def list_bookkeepers(*, session: Session, actor: Actor) -> list[BookkeeperRow]:
-    """The firm's bookkeeper logins, each with the open steps on active filings they hold."""
+def list_bookkeepers(
+    *, session: Session, actor: Actor, archived: bool = False
+) -> list[BookkeeperRow]:
+    """The firm's bookkeeper logins, each with the open steps on active filings they hold;
+    the archived ones only with `archived`, and then only those."""
     scope.require_admin(actor)
     open_steps = (
         select(Step.assignee_id, func.count().label("n"))
@@ -179,7 +198,11 @@ def list_bookkeepers(*, session: Session, actor: Actor) -> list[BookkeeperRow]:
     rows = session.exec(
         select(User, func.coalesce(open_steps.c.n, 0))
         .outerjoin(open_steps, open_steps.c.assignee_id == User.id)
-        .where(User.firm_id == actor.firm_id, User.role == UserRole.BOOKKEEPER.value)
+        .where(
+            User.firm_id == actor.firm_id,
+            User.role == UserRole.BOOKKEEPER.value,
+            _archived(archived),
+        )
         .order_by(User.is_active.desc(), User.name)
     ).all()
     invitations = _invitations(session, [user for user, _ in rows])
@@ -197,6 +220,7 @@ def list_bookkeepers(*, session: Session, actor: Actor) -> list[BookkeeperRow]:
                 status_label=label,
                 last_sign_in=display.moment(user.last_sign_in_at) or "Never",
                 open_steps=n,
+                archived=user.archived_at is not None,
             )
         )
     return out
@@ -426,6 +450,8 @@ def set_active(*, session: Session, actor: Actor, user_id: int, active: bool) ->
     user = _member(session, actor, user_id)
     if user.is_active == active:
         return
+    if user.archived_at is not None:
+        raise Invalid("This login is archived: restore it first (Show archived, then Restore).")
     if not active:
         if user.id == actor.user_id:
             raise Invalid("You cannot deactivate your own login.")
@@ -467,6 +493,33 @@ def set_active(*, session: Session, actor: Actor, user_id: int, active: bool) ->
         target_type="user",
         target_id=user.id,
         detail=user.email,
+    )
+
+
+def set_archived(*, session: Session, actor: Actor, user_id: int, archived: bool) -> None:
+    """Archive a deactivated login (hidden from the lists and every picker), or restore an
+    archived one, which comes back deactivated. Its name stays in the audit log and the
+    access history either way. An active login is refused: deactivate it first."""
+    scope.require_admin(actor)
+    user = _member(session, actor, user_id)
+    if (user.archived_at is not None) == archived:
+        return
+    if archived and user.is_active:
+        raise Invalid("Deactivate this login first: only a deactivated login can be archived.")
+    now = utcnow()
+    user.archived_at = now if archived else None
+    user.version += 1
+    session.add(user)
+    # The lists and pickers of the firm's open pages show it, or stop showing it, at once.
+    live.changed(session, firm_id=actor.firm_id)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="login_archived" if archived else "login_restored",
+        target_type="user",
+        target_id=user.id,
+        detail=user.email,
+        at=now,
     )
 
 

@@ -108,8 +108,8 @@ def test_signed_in_on_one_worker_signed_in_on_both_and_signed_out_of_both(
     # to sign-in by the push that signing out publishes, with no event of its own.
     here.get_by_role("button", name="Sign out").click()
     expect(here).to_have_url(re.compile(r"/login/?\?reason=signed_out"))
-    expect(there).to_have_url(re.compile(r"/login/?\?reason=ended"))
-    expect(there.get_by_text("Your session has ended. Please sign in again.")).to_be_visible()
+    expect(there).to_have_url(re.compile(r"/login/?\?reason=signed_out"))
+    expect(there.get_by_text("You have signed out.")).to_be_visible()
 
 
 def test_deactivated_through_one_worker_refused_on_the_other(cluster_app, open_context):
@@ -132,7 +132,7 @@ def test_deactivated_through_one_worker_refused_on_the_other(cluster_app, open_c
 
     admin.get_by_role("button", name=f"Deactivate {person.name}", exact=True).click()
     expect(admin.get_by_role("status").first).to_contain_text("deactivated")
-    expect(tab).to_have_url(re.compile(r"/login/?\?reason=ended"))
+    expect(tab).to_have_url(re.compile(r"/login/?\?reason=deactivated"))
 
 
 def test_a_step_reassigned_through_one_worker_ends_the_task_on_the_other(cluster_app, open_context):

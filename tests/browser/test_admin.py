@@ -45,8 +45,10 @@ def test_bookkeeper_login_lifecycle(open_context, live_app):
     admin.get_by_role("button", name="Deactivate Nora New").click()
     expect(admin.get_by_role("status").first).to_contain_text("deactivated")
     # Her open page is sent to sign-in by the deactivation itself, with no click of hers.
-    expect(nora).to_have_url(re.compile(r"/login/?\?reason=ended"))
-    expect(nora.get_by_role("status")).to_contain_text("Your session has ended")
+    expect(nora).to_have_url(re.compile(r"/login/?\?reason=deactivated"))
+    expect(nora.get_by_role("status")).to_contain_text(
+        "Your login was deactivated by your firm's admin."
+    )
 
     admin.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     expect(admin.get_by_role("heading", name="Audit log")).to_be_visible()

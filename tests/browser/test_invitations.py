@@ -212,7 +212,7 @@ def test_forgot_password_emails_a_link_that_ends_the_old_session(open_context, l
     expect(page.get_by_role("heading", name="My tasks", level=1)).to_be_visible()
     assert verify_password(CHOSEN, user_by_email(live_app, email).password_hash)
     # The other browser's session ended with the reset: its open page goes to sign-in.
-    expect(old).to_have_url(re.compile(r"/login/?\?reason=ended"))
+    expect(old).to_have_url(re.compile(r"/login/?\?reason=password"))
     # The link worked once.
     again = open_context().new_page()
     again.goto(link)

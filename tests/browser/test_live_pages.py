@@ -97,8 +97,9 @@ def staff_filing(app, open_context, filing_id: int, title: str, avoid: str | Non
 
 
 def opened(filing: Page, title: str) -> None:
-    """The step's card open (its summary toggles it)."""
-    if not filing.get_by_label(f"Assignee for {title}").is_visible():
+    """The step's card open (its summary toggles it). Its assignee picker shows on the row
+    either way; its "Edit" button only inside the open step."""
+    if not filing.get_by_role("button", name=f"Edit {title}").is_visible():
         filing.get_by_text(title, exact=True).click()
 
 

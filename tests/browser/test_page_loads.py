@@ -16,6 +16,7 @@ from playwright.sync_api import ConsoleMessage, Error, Page, expect
 from sqlmodel import Session, select
 
 from models.clients import Client
+from models.documents import Document
 from models.filings import ACTIVE_FILING_STATUSES, Filing
 from models.steps import Step
 from models.users import User
@@ -77,6 +78,22 @@ def _record_pages(database_url: str) -> dict[str, tuple[str, str]]:
             .where(User.email == BEA.email, Filing.status.in_(ACTIVE_FILING_STATUSES))
             .order_by(Step.id)
         ).first()
+        # A CSV or text document of a client Bea works for: its in-app preview.
+        beas_clients = (
+            select(Filing.client_id)
+            .join(Step, Step.filing_id == Filing.id)
+            .join(User, User.id == Step.assignee_id)
+            .where(User.email == BEA.email, Filing.status.in_(ACTIVE_FILING_STATUSES))
+        )
+        preview = session.exec(
+            select(Document)
+            .where(
+                Document.client_id.in_(beas_clients),
+                Document.content_type.in_(("text/csv", "text/plain")),
+                Document.deleted_at.is_(None),
+            )
+            .order_by(Document.id)
+        ).first()
     return {
         routes.TASK: (routes.task(step.id), step.title),
         routes.CLIENT: (routes.client(client.id), client.name),
@@ -84,6 +101,7 @@ def _record_pages(database_url: str) -> dict[str, tuple[str, str]]:
             routes.filing(filing.id),
             f"{client.name} · {display.filing_title(filing.kind, filing.period)}",
         ),
+        routes.DOCUMENT: (routes.document(preview.id), preview.filename),
     }
 
 

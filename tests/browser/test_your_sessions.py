@@ -18,7 +18,8 @@ from tests.support.workers import new_login
 
 pytestmark = pytest.mark.browser
 
-ENDED = re.compile(r"/login/?\?reason=ended")
+ENDED_ELSEWHERE = re.compile(r"/login/?\?reason=elsewhere")
+ENDED_BY_ADMIN = re.compile(r"/login/?\?reason=admin_ended")
 
 
 def _signed_in(context: BrowserContext, email: str, password: str, path: str) -> Page:
@@ -75,8 +76,8 @@ def test_ending_your_other_session_sends_that_browser_to_sign_in(live_app, open_
         "That session has ended: the browser must sign in again."
     )
     # The other browser's open page goes to sign-in by itself, with no click of its own.
-    expect(there).to_have_url(ENDED)
-    expect(there.get_by_text("Your session has ended. Please sign in again.")).to_be_visible()
+    expect(there).to_have_url(ENDED_ELSEWHERE)
+    expect(there.get_by_text("You were signed out from another browser or device")).to_be_visible()
     expect(rows).to_have_count(2)
     expect(here.get_by_role("button", name="End all other sessions")).to_have_count(0)
     # This browser goes on.
@@ -127,6 +128,6 @@ def test_an_admin_ends_every_session_of_a_bookkeeper_after_confirming(live_app, 
         "2 sessions ended: they must sign in again."
     )
     for tab in tabs:
-        expect(tab).to_have_url(ENDED)
+        expect(tab).to_have_url(ENDED_BY_ADMIN)
     assert _live_sessions(live_app, person.id) == 0
     assert _audited(live_app, "sessions_ended", person.id) == 1

@@ -150,7 +150,7 @@ def test_a_sign_out_through_one_worker_ends_the_session_on_every_worker(cluster,
 
     before, after = run_async(scenario)
     assert before == ["", ""]
-    assert after == ["/login?reason=ended", "/login?reason=ended"]
+    assert after == ["/login?reason=signed_out", "/login?reason=signed_out"]
 
 
 def test_a_deactivation_through_one_worker_ends_the_sessions_on_every_worker(cluster, person):
@@ -180,7 +180,7 @@ def test_a_deactivation_through_one_worker_ends_the_sessions_on_every_worker(clu
     with Session(engine_for(cluster.database_url)) as session:
         assert session.get(User, person.id).is_active is False
     assert before == ["", ""]
-    assert after == ["/login?reason=ended", "/login?reason=ended"]
+    assert after == ["/login?reason=deactivated", "/login?reason=deactivated"]
 
 
 def test_the_sign_in_throttle_counts_the_tries_of_every_worker_together(cluster):

@@ -418,6 +418,10 @@ def targeted_attempts(
         "reflex___state____state.state___session____session_state"
         ".state___passkeys____passkeys_state"
     )
+    preview = (
+        "reflex___state____state.state___session____session_state"
+        ".state___document_preview____document_preview_state"
+    )
     catalog = {
         "state.task.TaskState.load": ("step", lambda t: ({}, "/tasks/{t}", {"step_id": t})),
         "state.task.TaskState.set_step_status": (
@@ -468,6 +472,10 @@ def targeted_attempts(
             "document",
             lambda t: ({"document_id": t}, "/tasks", None),
         ),
+        "state.document_preview.DocumentPreviewState.load": (
+            "document",
+            lambda t: ({}, "/documents/{t}", {"document_id": t}),
+        ),
         "state.client.ClientState.post_thread": (
             "filing",
             lambda t: ({"form": {"filing_id": str(t), "body": "forged"}}, "/tasks", None),
@@ -499,6 +507,7 @@ def targeted_attempts(
         "TasksState": tasks,
         "AccountState": account,
         "PasskeysState": keys,
+        "DocumentPreviewState": preview,
     }
     on_list = {
         k

@@ -34,7 +34,17 @@ PAGES = {
         "id",
         "filings",
     ),
+    # A CSV or text document's in-app preview: the download's scope, for those types only.
+    "preview": (
+        "/documents/{id}",
+        "state___document_preview____document_preview_state",
+        "document_id",
+        "preview",
+        "filename",
+        "documents",
+    ),
 }
+PREVIEWED = ("text/csv", "text/plain")
 
 
 def _loaded(updates, state: str, var: str, field: str):
@@ -72,6 +82,9 @@ def _expected(oracle: Oracle, user_id: int | None, kind: str, record_id: int) ->
         return oracle.can_open_filing_page(user_id, record_id)
     if kind == "download":
         return oracle.can_download(user_id, record_id)
+    if kind == "preview":
+        previewed = oracle.documents[record_id]["content_type"] in PREVIEWED
+        return previewed and oracle.can_download(user_id, record_id)
     raise AssertionError(kind)
 
 
@@ -80,8 +93,8 @@ def _route_status(role: str, route: str) -> int:
     if role == "signed out":
         return 303
     allowed = {
-        "bookkeeper": {"/clients/{id}", "/tasks/{id}"},
-        "staff": {"/clients/{id}", "/filings/{id}"},
+        "bookkeeper": {"/clients/{id}", "/tasks/{id}", "/documents/{id}"},
+        "staff": {"/clients/{id}", "/filings/{id}", "/documents/{id}"},
     }[role]
     return 200 if route in allowed else 404
 

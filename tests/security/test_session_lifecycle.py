@@ -100,7 +100,7 @@ def test_signing_out_kills_the_session_on_the_server(live_app, newcomer):
     response = httpx.post(f"{live_app.base_url}/auth/sign-out", headers={"cookie": cookie})
     assert response.status_code == 200 and "Max-Age=0" in response.headers["set-cookie"]
     # Replaying the old cookie, as an attacker who copied it would, gets nothing.
-    assert run_async(next_event_answer, live_app.base_url, cookie) == "/login?reason=ended"
+    assert run_async(next_event_answer, live_app.base_url, cookie) == "/login?reason=signed_out"
     with Session(engine_for(live_app.database_url)) as session:
         login = session.exec(
             select(LoginSession).where(LoginSession.token_hash == digest(token_of(cookie)))
@@ -134,8 +134,10 @@ def test_deactivation_and_reset_end_every_session_at_the_next_event(live_app, ne
                 session=session, kind="reset", token=token, password=chosen, confirm=chosen
             ).ok
             session.commit()
+    # Each browser is told why its own session ended (the sign-in page says it in words).
+    why = {"deactivate": "deactivated", "reset": "password"}[how]
     for cookie in cookies:
-        assert run_async(next_event_answer, live_app.base_url, cookie) == "/login?reason=ended"
+        assert run_async(next_event_answer, live_app.base_url, cookie) == f"/login?reason={why}"
 
 
 @pytest.mark.parametrize(
