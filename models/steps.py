@@ -65,7 +65,12 @@ class ChecklistItem(SQLModel, table=True):
 
 class TimeEntry(SQLModel, table=True):
     __tablename__ = "time_entry"
-    __table_args__ = (Index("ix_time_entry_step_date", "step_id", "work_date"),)
+    __table_args__ = (
+        Index("ix_time_entry_step_date", "step_id", "work_date"),
+        # The Workload page's time charts: a firm's minutes by week, per person or client,
+        # read from the index alone.
+        Index("ix_time_entry_firm_date", "firm_id", "work_date", "user_id", "step_id", "minutes"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     firm_id: int = Field(foreign_key="firm.id")

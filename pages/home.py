@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import counter, due_badge, empty_state, messages, section
 from pages.layout import shell
+from pages.workload import open_steps_section
 from state.home import HomeState as S
 
 
@@ -50,6 +51,7 @@ def home_page() -> rx.Component:
             spacing="4",
             wrap="wrap",
         ),
+        open_steps_section(on_home=True),
         section(
             "Open steps by assignee",
             rx.cond(

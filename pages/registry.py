@@ -24,6 +24,7 @@ from pages.settings import settings_page
 from pages.staff import staff_page
 from pages.task import task_page
 from pages.tasks import tasks_page
+from pages.workload import workload_page
 from portal import routes
 from state.access_review import AccessReviewState
 from state.account import AccountState
@@ -41,6 +42,7 @@ from state.signin import SignInState
 from state.staff import StaffState
 from state.task import TaskState
 from state.tasks import TasksState
+from state.workload import WorkloadState
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,16 @@ PAGES = (
         security_page,
         (SecurityState.load, PasskeysState.load),
     ),
-    Page(routes.HOME, "Firm home", home_page, (HomeState.load,)),
+    # The home's first handler is the page's own (live updates reload it); the second fills
+    # the Workload page's first chart, shown on the home too.
+    Page(routes.HOME, "Firm home", home_page, (HomeState.load, WorkloadState.load_home)),
     Page(routes.TASKS, "My tasks", tasks_page, (TasksState.load,)),
     Page(routes.TASK, "Task", task_page, (TaskState.load,)),
     Page(routes.CLIENTS, "Clients", clients_page, (ClientsState.load,)),
     Page(routes.CLIENT, "Client", client_page, (ClientState.load,)),
     Page(routes.FILING, "Filing", filing_page, (FilingState.load,)),
     Page(routes.STAFF, "Staff", staff_page, (StaffState.load,)),
+    Page(routes.WORKLOAD, "Workload", workload_page, (WorkloadState.load,)),
     Page(routes.SETTINGS, "Settings", settings_page, (SettingsState.load,)),
     Page(routes.BOOKKEEPERS, "Bookkeepers", bookkeepers_page, (BookkeepersState.load,)),
     Page(routes.AUDIT, "Audit log", audit_page, (AuditState.load,)),

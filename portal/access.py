@@ -193,6 +193,7 @@ _STAFF_EVENTS = _union(
     _ACCOUNT,
     _handlers("state.home.HomeState", "load"),
     _handlers("state.staff.StaffState", "load"),
+    _handlers("state.workload.WorkloadState", "load", "load_home"),
     _handlers(
         "state.clients.ClientsState",
         "load",
@@ -319,6 +320,7 @@ _STAFF_ROUTES = frozenset(
         routes.CLIENT,
         routes.FILING,
         routes.STAFF,
+        routes.WORKLOAD,
         routes.CHANGE_PASSWORD,
         routes.ACCOUNT,
         routes.SECURITY,

@@ -25,6 +25,7 @@ NAVIGATION = (
     ("My tasks", routes.TASKS),
     ("Clients", routes.CLIENTS),
     ("Staff", routes.STAFF),
+    ("Workload", routes.WORKLOAD),
     ("Bookkeepers", routes.BOOKKEEPERS),
     ("Settings", routes.SETTINGS),
     ("Audit log", routes.AUDIT),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import func, text, tuple_
@@ -11,7 +12,7 @@ from sqlmodel import Session, select
 from models import Client, Document, Filing, Firm, Step
 from portal.auth import Actor
 from portal.db import engine_for
-from portal.services import clients, scope, tasks
+from portal.services import clients, dashboard, scope, tasks, workload
 
 STAFF = Actor(
     user_id=2,
@@ -31,6 +32,11 @@ BOOKKEEPER = Actor(
     session_id=1,
     must_change_password=False,
 )
+
+
+TODAY = date(2026, 11, 25)
+WEEKS = workload.week_starts(TODAY)
+MONTHS = workload.month_starts(TODAY)
 
 
 def plan(db_url: str, statement) -> list[str]:
@@ -137,6 +143,15 @@ QUERIES = {
     "who can open clients, by person": lambda: scope.grants(
         firm_id=1, user_ids=[5], client_ids=[3, 4]
     ),
+    # The Workload page (and the firm home): every chart is one GROUP BY over an index.
+    "open steps per person": lambda: dashboard.assignee_counts(STAFF, TODAY),
+    "time per person and week": lambda: workload.time_by_person_query(STAFF, WEEKS),
+    "the clients with the most time": lambda: workload.top_clients_query(STAFF, WEEKS),
+    "time per client and week": lambda: workload.time_by_client_query(STAFF, WEEKS, [3, 4]),
+    "time per client and week, every client": lambda: workload.time_by_client_query(
+        STAFF, WEEKS, None
+    ),
+    "filings due per month by status": lambda: workload.filings_by_month_query(STAFF, MONTHS),
 }
 
 
@@ -165,6 +180,10 @@ def test_a_client_search_is_counted_from_the_list_index_alone(db_url):
 @pytest.mark.parametrize("name", sorted(QUERIES))
 def test_no_table_is_scanned(db_url, name):
     steps = plan(db_url, QUERIES[name]())
-    scans = [s for s in steps if re.match(r"SCAN (step|filing|client|document|user_account)", s)]
+    scans = [
+        s
+        for s in steps
+        if re.match(r"SCAN (step|filing|client|document|user_account|time_entry)", s)
+    ]
     assert scans == [], steps
     assert any("USING" in s for s in steps)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
-from models import ACTIVE_FILING_STATUSES, Client, Filing, Step, StepStatus, User
+from models import ACTIVE_FILING_STATUSES, Client, Filing, Firm, Step, StepStatus, User, utcnow
 from portal import routes
 from portal.auth import Actor
 from portal.db import reads_only
-from portal.services import display, scope
+from portal.services import display, firm_time, scope
 
 LIST_LIMIT = 50
 
@@ -56,15 +56,14 @@ def _open_step_conditions(actor: Actor):
     )
 
 
-@reads_only
-def firm_home(*, session: Session, actor: Actor, today: date | None = None) -> FirmHome:
-    scope.require_staff(actor)
-    today = today or date.today()
+def assignee_counts(actor: Actor, today: date):
+    """Open steps on active filings per assignee (None: unassigned), with how many are due
+    soon (within DUE_SOON_DAYS) and overdue: one grouped query from the step index. The
+    firm home and the Workload page's first chart both read it."""
     soon = today + timedelta(days=display.DUE_SOON_DAYS)
-    conditions = _open_step_conditions(actor)
     is_overdue = case((Step.due_date < today, 1), else_=0)
     is_soon = case(((Step.due_date >= today) & (Step.due_date <= soon), 1), else_=0)
-    grouped = session.exec(
+    return (
         select(
             Step.assignee_id,
             func.count(),
@@ -72,9 +71,24 @@ def firm_home(*, session: Session, actor: Actor, today: date | None = None) -> F
             func.coalesce(func.sum(is_overdue), 0),
         )
         .join(Filing, Filing.id == Step.filing_id)
-        .where(*conditions)
+        .where(*_open_step_conditions(actor))
         .group_by(Step.assignee_id)
-    ).all()
+    )
+
+
+def firm_today(session: Session, actor: Actor, now: datetime | None = None) -> date:
+    """Today by the firm's clock: a step due "Apr 22" is overdue from the firm's Apr 23."""
+    firm = session.get(Firm, actor.firm_id)
+    return firm_time.local_date(firm.time_zone if firm else "", now or utcnow())
+
+
+@reads_only
+def firm_home(*, session: Session, actor: Actor, today: date | None = None) -> FirmHome:
+    scope.require_staff(actor)
+    today = today or firm_today(session, actor)
+    soon = today + timedelta(days=display.DUE_SOON_DAYS)
+    conditions = _open_step_conditions(actor)
+    grouped = session.exec(assignee_counts(actor, today)).all()
     names = {
         u.id: u
         for u in session.exec(
