@@ -365,7 +365,8 @@ def _workload_export(
                 detail=chart,
             )
             return actor, made
-    except NotFound:
+    except ServiceError:
+        # An unknown chart (or any refusal the service makes) is the same 404.
         return actor, None
 
 
@@ -409,7 +410,12 @@ def http_routes() -> list[Route]:
         Route(_any_id(routes.DOCUMENT_DOWNLOAD), download_document, methods=["GET"]),
         Route(_any_id(routes.DOCUMENT_VIEW), view_document, methods=["GET"]),
         Route(routes.ACCESS_REVIEW_EXPORT, access_review_csv, methods=["GET"]),
-        Route(routes.WORKLOAD_EXPORT, workload_csv, methods=["GET"]),
+        # Whatever sits where the chart goes (even "../x") gets this route's own 404.
+        Route(
+            routes.WORKLOAD_EXPORT.replace("{chart}", "{chart:path}"),
+            workload_csv,
+            methods=["GET"],
+        ),
     ]
 
 

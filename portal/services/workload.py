@@ -167,15 +167,15 @@ def _client_time(actor: Actor, starts: Sequence[date]):
     )
 
 
-def top_clients_query(actor: Actor, starts: Sequence[date], limit: int = TOP):
-    """The clients with the most time over the weeks shown."""
+def top_clients_query(actor: Actor, starts: Sequence[date], limit: int | None = None):
+    """The clients with the most time over the weeks shown (TOP of them unless told)."""
     minutes = func.sum(TimeEntry.minutes)
     return (
         _client_time(actor, starts)
         .add_columns(Filing.client_id, minutes)
         .group_by(Filing.client_id)
         .order_by(minutes.desc(), Filing.client_id)
-        .limit(limit)
+        .limit(limit or TOP)
     )
 
 
@@ -394,10 +394,7 @@ class OpenSteps:
 
 def _open_steps(session: Session, actor: Actor, today: date) -> OpenSteps:
     people = open_steps(session, actor, today)
-    total = sum(p.total for p in people)
-    overdue = sum(p.overdue for p in people)
-    soon = sum(p.soon for p in people)
-    return OpenSteps(people, total, open_summary(len(people), total, overdue, soon))
+    return OpenSteps(people, sum(p.total for p in people), open_summary(people))
 
 
 @reads_only
@@ -427,12 +424,19 @@ def workload(*, session: Session, actor: Actor, now: datetime | None = None) -> 
     )
 
 
-def open_summary(people: int, total: int, overdue: int, soon: int) -> str:
+def open_summary(people: list[PersonLoad]) -> str:
+    total = sum(p.total for p in people)
     if not total:
         return ""
+    held = [p for p in people if p.role_label]  # "Unassigned" has no role
+    nobody = total - sum(p.total for p in held)
+    overdue = sum(p.overdue for p in people)
+    soon = sum(p.soon for p in people)
     return (
-        f"Bar chart of the open steps held by {_plural(people, 'person', 'people')}: "
-        f"{_plural(total, 'open step')}, {overdue} overdue and {soon} due soon."
+        f"Bar chart of open steps per person: {_plural(total, 'open step')}, "
+        f"{overdue} overdue and {soon} due soon, held by "
+        f"{_plural(len(held), 'person', 'people')}"
+        + (f" ({nobody} unassigned)." if nobody else ".")
     )
 
 
