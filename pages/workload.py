@@ -34,19 +34,25 @@ SERIES_COLORS = rx.Var.create(
         **{
             f"s{n}": f"var(--{tone}-9)"
             for n, tone in enumerate(
-                ("blue", "orange", "teal", "crimson", "indigo", "lime", "purple", "brown")
+                ("blue", "orange", "teal", "crimson", "indigo", "grass", "purple", "brown")
             )
         },
         "other": "var(--gray-8)",
     }
 )
 CHART_HEIGHT = 320
+_UNSORTED = rx.Var("null")
+
+
+# Recharts colours each legend entry's text like its bars: light tones (amber, grey) would be
+# text too faint to read, so the words are the page's text colour beside their coloured mark.
+_FIGURE_STYLE = {"& .recharts-legend-item-text": {"color": "var(--gray-12) !important"}}
 
 
 def _figure(summary, chart: rx.Component) -> rx.Component:
     """The drawing as one image, named by its summary. Recharts' own keyboard layer is off,
     so nothing inside the image takes focus."""
-    return rx.box(chart, role="img", aria_label=summary, width="100%")
+    return rx.box(chart, role="img", aria_label=summary, width="100%", style=_FIGURE_STYLE)
 
 
 def _download(chart: str, what: str) -> rx.Component:
@@ -81,8 +87,9 @@ def _axes(category_key: str, *, vertical: bool = False) -> list[rx.Component]:
 def _chart_extras() -> list[rx.Component]:
     return [
         rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-        rx.recharts.graphing_tooltip(),
-        rx.recharts.legend(),
+        # Legend and tooltip list the series in the chart's order, not sorted by name.
+        rx.recharts.graphing_tooltip(custom_attrs={"itemSorter": _UNSORTED}),
+        rx.recharts.legend(custom_attrs={"itemSorter": _UNSORTED}),
     ]
 
 
@@ -159,7 +166,10 @@ def open_steps_section(*, on_home: bool = False) -> rx.Component:
     children = [rx.text(text, color_scheme="gray", size="2"), open_steps_chart()]
     if on_home:
         children.append(
-            rx.link("Time logged and filings due per month: see Workload", href=routes.WORKLOAD)
+            rx.link(
+                "See the time logged and the filings due each month on the Workload page",
+                href=routes.WORKLOAD,
+            )
         )
     return section(
         "Open steps per person",
