@@ -23,7 +23,9 @@ from tests.support.records import live_session, tag
 pytestmark = pytest.mark.browser
 
 
-def test_staff_read_the_workload_and_a_bookkeeper_finds_none_of_it(live_app, open_context):
+def test_staff_read_the_workload_and_a_bookkeeper_finds_none_of_it(
+    live_app, open_context, frame_logs
+):
     mark = tag()
     # The firm's clock is UTC (a new firm's default), and so is the served app's machine.
     today = date.today()
@@ -115,3 +117,6 @@ def test_staff_read_the_workload_and_a_bookkeeper_finds_none_of_it(live_app, ope
     expect(book.get_by_role("heading", name="Not found")).to_be_visible()
     refused = book.request.get(routes.workload_export("open-steps"))
     assert refused.status == 404 and refused.text() == "Not found.\n"
+    # Nothing of the charts reached the bookkeeper's browser: not a name, not a summary.
+    received = "".join(frame_logs[-1].frames)
+    assert received and "Sam Lead" not in received and "held by" not in received
