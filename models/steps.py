@@ -27,8 +27,16 @@ class Step(SQLModel, table=True):
     __table_args__ = (
         # The access rule: "a step assigned to B on a filing of C".
         Index("ix_step_assignee_filing", "assignee_id", "filing_id"),
-        # My Tasks and the firm home: a person's open steps by due date.
-        Index("ix_step_firm_assignee_status_due", "firm_id", "assignee_id", "status", "due_date"),
+        # My Tasks and the firm home: a person's open steps by due date. The filing comes
+        # last so the firm's open-steps counts (home, Workload) read the index alone.
+        Index(
+            "ix_step_firm_assignee_status_due",
+            "firm_id",
+            "assignee_id",
+            "status",
+            "due_date",
+            "filing_id",
+        ),
         Index("ix_step_filing_position", "filing_id", "position"),
     )
 

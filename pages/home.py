@@ -51,7 +51,7 @@ def home_page() -> rx.Component:
             spacing="4",
             wrap="wrap",
         ),
-        open_steps_section(on_home=True),
+        open_steps_section(S, on_home=True),
         section(
             "Open steps by assignee",
             rx.cond(

@@ -76,9 +76,7 @@ PAGES = (
         security_page,
         (SecurityState.load, PasskeysState.load),
     ),
-    # The home's first handler is the page's own (live updates reload it); the second fills
-    # the Workload page's first chart, shown on the home too.
-    Page(routes.HOME, "Firm home", home_page, (HomeState.load, WorkloadState.load_home)),
+    Page(routes.HOME, "Firm home", home_page, (HomeState.load,)),
     Page(routes.TASKS, "My tasks", tasks_page, (TasksState.load,)),
     Page(routes.TASK, "Task", task_page, (TaskState.load,)),
     Page(routes.CLIENTS, "Clients", clients_page, (ClientsState.load,)),

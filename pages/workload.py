@@ -96,12 +96,14 @@ def _chart_extras() -> list[rx.Component]:
 # 1. Open steps per person, by due state.
 
 
-def open_steps_chart() -> rx.Component:
+def open_steps_chart(state) -> rx.Component:
+    """`state` holds `people`, `people_height` and `people_summary` (empty when nothing is
+    open): the Workload page's state, or the firm home's."""
     return rx.cond(
-        S.open_total > 0,
+        state.people_summary != "",
         rx.vstack(
             _figure(
-                S.open_summary,
+                state.people_summary,
                 rx.recharts.bar_chart(
                     *_chart_extras(),
                     *_axes("name", vertical=True),
@@ -119,13 +121,13 @@ def open_steps_chart() -> rx.Component:
                             ("later", "Later"),
                         )
                     ],
-                    data=S.people.to(list[dict[str, Any]]),
+                    data=state.people.to(list[dict[str, Any]]),
                     layout="vertical",
-                    height=S.people_height,
+                    height=state.people_height,
                     custom_attrs={"accessibilityLayer": False},
                 ),
             ),
-            _as_table(_people_table()),
+            _as_table(_people_table(state)),
             width="100%",
             align="stretch",
         ),
@@ -133,7 +135,7 @@ def open_steps_chart() -> rx.Component:
     )
 
 
-def _people_table() -> rx.Component:
+def _people_table(state) -> rx.Component:
     headers = ["Person", "Role", "Overdue", "Due soon", "Later", "Open steps"]
     return rx.table.root(
         _caption("Open steps per person on active filings, by due state"),
@@ -142,7 +144,7 @@ def _people_table() -> rx.Component:
         ),
         rx.table.body(
             rx.foreach(
-                S.people,
+                state.people,
                 lambda p: rx.table.row(
                     rx.table.row_header_cell(p.name, scope="row"),
                     rx.table.cell(p.role_label),
@@ -158,12 +160,12 @@ def _people_table() -> rx.Component:
     )
 
 
-def open_steps_section(*, on_home: bool = False) -> rx.Component:
+def open_steps_section(state, *, on_home: bool = False) -> rx.Component:
     text = (
         "Open steps on active filings (open or in review), by who holds them: overdue, due "
         "in the next 7 days, and later (or with no due date)."
     )
-    children = [rx.text(text, color_scheme="gray", size="2"), open_steps_chart()]
+    children = [rx.text(text, color_scheme="gray", size="2"), open_steps_chart(state)]
     if on_home:
         children.append(
             rx.link(
@@ -329,7 +331,7 @@ def workload_page() -> rx.Component:
             "its CSV lists every person or client, not only the ones the chart names.",
             color_scheme="gray",
         ),
-        open_steps_section(),
+        open_steps_section(S),
         _time_section(
             "person",
             "Time logged per person",

@@ -193,7 +193,7 @@ _STAFF_EVENTS = _union(
     _ACCOUNT,
     _handlers("state.home.HomeState", "load"),
     _handlers("state.staff.StaffState", "load"),
-    _handlers("state.workload.WorkloadState", "load", "load_home"),
+    _handlers("state.workload.WorkloadState", "load"),
     _handlers(
         "state.clients.ClientsState",
         "load",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from portal.services import dashboard
-from portal.services.dashboard import AssigneeLoad, StepLink
+from portal.services.dashboard import AssigneeLoad, PersonLoad, StepLink
 from state.page import PageMixin
 from state.session import SessionState
+from state.workload import people_height
 
 
 class HomeState(PageMixin, SessionState):
@@ -16,6 +17,10 @@ class HomeState(PageMixin, SessionState):
     overdue: list[StepLink] = []
     unassigned: int = 0
     open_steps: int = 0
+    # The Workload page's first chart, drawn from the same counts.
+    people: list[PersonLoad] = []
+    people_height: int = 160
+    people_summary: str = ""
 
     @rx.event
     def load(self):
@@ -27,3 +32,6 @@ class HomeState(PageMixin, SessionState):
         self.overdue = home.overdue
         self.unassigned = home.unassigned
         self.open_steps = home.open_steps
+        self.people = home.people
+        self.people_height = people_height(home.people)
+        self.people_summary = home.people_summary

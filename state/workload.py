@@ -1,6 +1,5 @@
-"""The Workload page, and its first chart on the firm home: staff and admins only (the
-allowlist gives a bookkeeper neither the page nor these events, so nothing here ever reaches
-a bookkeeper's browser)."""
+"""The Workload page: staff and admins only (the allowlist gives a bookkeeper neither the
+page nor its events, so nothing here ever reaches a bookkeeper's browser)."""
 
 from __future__ import annotations
 
@@ -12,14 +11,18 @@ from state.page import PageMixin
 from state.session import SessionState
 
 
+def people_height(people: list[PersonLoad]) -> int:
+    """The open-steps chart's height in pixels: a bar per person."""
+    return max(160, 70 + 36 * len(people))
+
+
 class WorkloadState(PageMixin, SessionState):
     today: str = ""
     # Open steps per person, by due state.
     people: list[PersonLoad] = []
-    # The chart's height in pixels: a bar per person.
     people_height: int = 160
     open_total: int = 0
-    open_summary: str = ""
+    people_summary: str = ""
     # Time per week, by person and by client.
     weeks: str = ""
     person_series: list[Series] = []
@@ -45,7 +48,10 @@ class WorkloadState(PageMixin, SessionState):
         if shown is None:
             return
         self.today = shown.today
-        self._show_people(shown.people, shown.open_total, shown.open_summary)
+        self.people = shown.people
+        self.people_height = people_height(shown.people)
+        self.open_total = shown.open_total
+        self.people_summary = shown.open_summary
         self.weeks = shown.weeks
         self._show_time("person", shown.by_person)
         self._show_time("client", shown.by_client)
@@ -54,19 +60,6 @@ class WorkloadState(PageMixin, SessionState):
         self.filing_rows = shown.filings.rows
         self.filing_total = shown.filings.total
         self.filing_summary = shown.filings.summary
-
-    @rx.event
-    def load_home(self):
-        """The firm home shows the first chart only, with a link here for the rest."""
-        shown = self._load(workload.open_steps_chart)
-        if shown is not None:
-            self._show_people(shown.people, shown.open_total, shown.open_summary)
-
-    def _show_people(self, people: list[PersonLoad], total: int, summary: str) -> None:
-        self.people = people
-        self.people_height = max(160, 70 + 36 * len(people))
-        self.open_total = total
-        self.open_summary = summary
 
     def _show_time(self, by: str, chart: TimeChart) -> None:
         setattr(self, f"{by}_series", chart.series)

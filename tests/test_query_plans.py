@@ -146,11 +146,10 @@ QUERIES = {
     # The Workload page (and the firm home): every chart is one GROUP BY over an index.
     "open steps per person": lambda: dashboard.assignee_counts(STAFF, TODAY),
     "time per person and week": lambda: workload.time_by_person_query(STAFF, WEEKS),
-    "the clients with the most time": lambda: workload.top_clients_query(STAFF, WEEKS),
-    "time per client and week": lambda: workload.time_by_client_query(STAFF, WEEKS, [3, 4]),
-    "time per client and week, every client": lambda: workload.time_by_client_query(
-        STAFF, WEEKS, None
+    "time per week of the clients with most": lambda: workload.time_by_client_query(
+        STAFF, WEEKS, 8
     ),
+    "time per client and week, every client": lambda: workload.time_by_client_query(STAFF, WEEKS),
     "filings due per month by status": lambda: workload.filings_by_month_query(STAFF, MONTHS),
 }
 

@@ -14,7 +14,7 @@ from sqlmodel import select
 from models import AuditEvent, Filing, Step, TimeEntry
 from portal import access, routes
 from portal.access import Role
-from portal.services import workload
+from portal.services import dashboard, workload
 from portal.services.errors import Refused
 from tests import test_download_route
 from tests.factories import make_client, make_filing, make_firm, make_step, make_user, open_session
@@ -82,11 +82,11 @@ def test_open_steps_per_person_by_due_state_on_active_filings_only(session, worl
         "Bar chart of open steps per person: 8 open steps, 3 overdue and 3 due soon, held by "
         "3 people (1 unassigned)."
     )
-    # The firm home's chart is the same one.
-    home = workload.open_steps_chart(
-        session=session, actor=world.actor(session, world.admin), now=NOW
+    # The firm home's chart is the same one, from the home's own counts.
+    home = dashboard.firm_home(
+        session=session, actor=world.actor(session, world.admin), today=TODAY
     )
-    assert home.people == shown.people
+    assert home.people == shown.people and home.people_summary == shown.open_summary
 
 
 def _time_world(session, world):
@@ -196,7 +196,7 @@ def test_a_firm_with_nothing_yet_gets_empty_charts(session):
 
 def test_a_bookkeeper_gets_none_of_it(session, world):
     bea = world.actor(session, world.bk1)
-    for call in (workload.workload, workload.open_steps_chart):
+    for call in (workload.workload, dashboard.firm_home):
         with pytest.raises(Refused):
             call(session=session, actor=bea)
     with pytest.raises(Refused):
@@ -204,8 +204,7 @@ def test_a_bookkeeper_gets_none_of_it(session, world):
     # Layer 1: neither the page nor its events.
     decision = access.route_decision(Role.BOOKKEEPER, routes.WORKLOAD)
     assert not decision.allowed and decision.redirect is None
-    for handler in ("load", "load_home"):
-        name = f"state.workload.WorkloadState.{handler}"
+    for name in ("state.workload.WorkloadState.load", "state.home.HomeState.load"):
         assert not access.event_allowed(Role.BOOKKEEPER, name)
         assert access.event_allowed(Role.STAFF, name) and access.event_allowed(Role.ADMIN, name)
     assert access.route_decision(Role.STAFF, routes.WORKLOAD).allowed

@@ -40,12 +40,28 @@ class StepLink:
 
 
 @dataclass(frozen=True)
+class PersonLoad:
+    """One bar of the open-steps chart (the home's and the Workload page's): a person's open
+    steps by due state; "later" includes steps with no due date."""
+
+    name: str = ""
+    role_label: str = ""
+    overdue: int = 0
+    soon: int = 0
+    later: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True)
 class FirmHome:
     by_assignee: list[AssigneeLoad] = field(default_factory=list)
     due_soon: list[StepLink] = field(default_factory=list)
     overdue: list[StepLink] = field(default_factory=list)
     unassigned: int = 0
     open_steps: int = 0
+    # The open-steps chart, from the same grouped counts, and its summary for screen readers.
+    people: list[PersonLoad] = field(default_factory=list)
+    people_summary: str = ""
 
 
 def _open_step_conditions(actor: Actor):
@@ -76,6 +92,56 @@ def assignee_counts(actor: Actor, today: date):
     )
 
 
+UNASSIGNED = "Unassigned"
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def person_loads(grouped, users: dict[int, User]) -> list[PersonLoad]:
+    """The chart's bars from `assignee_counts` rows and the people they name: the most
+    overdue first, steps nobody holds last ("Unassigned", with no role)."""
+    loads, unassigned = [], []
+    for uid, total, soon, overdue in grouped:
+        if uid is not None and uid not in users:
+            continue
+        user = users.get(uid)
+        load = PersonLoad(
+            name=user.name if user else UNASSIGNED,
+            role_label=role_label(user) if user else "",
+            overdue=overdue,
+            soon=soon,
+            later=total - soon - overdue,
+            total=total,
+        )
+        (loads if user else unassigned).append(load)
+    loads.sort(key=lambda p: (-p.overdue, -p.total, p.name.casefold()))
+    return loads + unassigned
+
+
+def role_label(user: User) -> str:
+    label = display.ROLE_LABELS.get(user.role, "")
+    return label if user.is_active else f"{label}, deactivated"
+
+
+def open_summary(people: list[PersonLoad]) -> str:
+    """What a screen reader hears for the chart: its figures in one sentence."""
+    total = sum(p.total for p in people)
+    if not total:
+        return ""
+    held = [p for p in people if p.role_label]
+    nobody = total - sum(p.total for p in held)
+    overdue = sum(p.overdue for p in people)
+    soon = sum(p.soon for p in people)
+    return (
+        f"Bar chart of open steps per person: {_plural(total, 'open step')}, "
+        f"{overdue} overdue and {soon} due soon, held by "
+        f"{_plural(len(held), 'person', 'people')}"
+        + (f" ({nobody} unassigned)." if nobody else ".")
+    )
+
+
 def firm_today(session: Session, actor: Actor, now: datetime | None = None) -> date:
     """Today by the firm's clock: a step due "Apr 22" is overdue from the firm's Apr 23."""
     firm = session.get(Firm, actor.firm_id)
@@ -92,7 +158,9 @@ def firm_home(*, session: Session, actor: Actor, today: date | None = None) -> F
     names = {
         u.id: u
         for u in session.exec(
-            select(User).where(User.id.in_([g[0] for g in grouped if g[0]] or [0]))
+            select(User).where(
+                User.firm_id == actor.firm_id, User.id.in_([g[0] for g in grouped if g[0]] or [0])
+            )
         )
     }
     by_assignee = sorted(
@@ -135,7 +203,10 @@ def firm_home(*, session: Session, actor: Actor, today: date | None = None) -> F
             for step, filing, client, user in rows
         ]
 
+    people = person_loads(grouped, names)
     return FirmHome(
+        people=people,
+        people_summary=open_summary(people),
         by_assignee=by_assignee,
         due_soon=links(Step.due_date >= today, Step.due_date <= soon),
         overdue=links(Step.due_date < today),

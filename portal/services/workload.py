@@ -21,6 +21,7 @@ from models import Client, Filing, FilingStatus, Step, TimeEntry, User
 from portal.auth import Actor
 from portal.db import reads_only
 from portal.services import dashboard, display, inputs, scope
+from portal.services.dashboard import PersonLoad
 from portal.services.errors import NotFound
 
 WEEKS = 12
@@ -29,22 +30,9 @@ MONTHS_AHEAD = 3
 # The time charts show this many people or clients by name, the rest together as "Other".
 TOP = 8
 OTHER = "Other"
-UNASSIGNED = "Unassigned"
 
 DUE_STATES = (("overdue", "Overdue"), ("soon", "Due soon"), ("later", "Later"))
 STATUSES = tuple((s.value, display.FILING_STATUS_LABELS[s]) for s in FilingStatus)
-
-
-@dataclass(frozen=True)
-class PersonLoad:
-    """One bar of the first chart: a person's open steps by due state."""
-
-    name: str = ""
-    role_label: str = ""
-    overdue: int = 0
-    soon: int = 0
-    later: int = 0
-    total: int = 0
 
 
 @dataclass(frozen=True)
@@ -167,28 +155,40 @@ def _client_time(actor: Actor, starts: Sequence[date]):
     )
 
 
-def top_clients_query(actor: Actor, starts: Sequence[date], limit: int | None = None):
-    """The clients with the most time over the weeks shown (TOP of them unless told)."""
-    minutes = func.sum(TimeEntry.minutes)
-    return (
-        _client_time(actor, starts)
-        .add_columns(Filing.client_id, minutes)
-        .group_by(Filing.client_id)
-        .order_by(minutes.desc(), Filing.client_id)
-        .limit(limit or TOP)
-    )
-
-
-def time_by_client_query(actor: Actor, starts: Sequence[date], client_ids: Iterable[int] | None):
-    """Minutes per client and week; for the chart only the top clients (`client_ids`), for
-    the CSV every client (None)."""
+def time_by_client_query(actor: Actor, starts: Sequence[date], top: int | None = None):
+    """Minutes per client and week, in one pass over the firm's time entries: every client
+    (the CSV), or only the `top` clients with the most time over the weeks shown (the chart),
+    ranked by window functions over the grouped rows."""
     week = _bucket(TimeEntry.work_date, starts)
-    statement = _client_time(actor, starts).add_columns(
-        Filing.client_id, week, func.sum(TimeEntry.minutes)
+    grouped = (
+        _client_time(actor, starts)
+        .add_columns(
+            Filing.client_id.label("client_id"),
+            week.label("week"),
+            func.sum(TimeEntry.minutes).label("minutes"),
+        )
+        .group_by(Filing.client_id, week)
     )
-    if client_ids is not None:
-        statement = statement.where(Filing.client_id.in_(list(client_ids) or [0]))
-    return statement.group_by(Filing.client_id, week)
+    if top is None:
+        return grouped
+    cells = grouped.subquery("cells")
+    totals = select(
+        cells.c.client_id,
+        cells.c.week,
+        cells.c.minutes,
+        func.sum(cells.c.minutes).over(partition_by=cells.c.client_id).label("total"),
+    ).subquery("totals")
+    ranked = select(
+        totals.c.client_id,
+        totals.c.week,
+        totals.c.minutes,
+        func.dense_rank().over(order_by=(totals.c.total.desc(), totals.c.client_id)).label("place"),
+    ).subquery("ranked")
+    return (
+        select(ranked.c.client_id, ranked.c.week, ranked.c.minutes)
+        .where(ranked.c.place <= top)
+        .order_by(ranked.c.place, ranked.c.week)
+    )
 
 
 def filings_by_month_query(actor: Actor, starts: Sequence[date]):
@@ -236,11 +236,6 @@ def _clients(session: Session, actor: Actor, ids: Iterable[int]) -> dict[int, st
     )
 
 
-def _role_label(user: User) -> str:
-    label = display.ROLE_LABELS.get(user.role, "")
-    return label if user.is_active else f"{label}, deactivated"
-
-
 def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
@@ -250,33 +245,9 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 
 def open_steps(session: Session, actor: Actor, today: date) -> list[PersonLoad]:
     """Open steps on active filings per person (staff and bookkeepers), by due state: the
-    firm home's counts (dashboard.assignee_counts), with "later" (no due date included)
-    being the rest. Steps nobody holds come last, as "Unassigned"."""
+    firm home's counts and bars (dashboard.assignee_counts, dashboard.person_loads)."""
     grouped = session.exec(dashboard.assignee_counts(actor, today)).all()
-    people = _people(session, actor, [g[0] for g in grouped])
-    loads, unassigned = [], None
-    for uid, total, soon, overdue in grouped:
-        if uid is None:
-            unassigned = PersonLoad(
-                name=UNASSIGNED,
-                overdue=overdue,
-                soon=soon,
-                later=total - soon - overdue,
-                total=total,
-            )
-        elif uid in people:
-            loads.append(
-                PersonLoad(
-                    name=people[uid].name,
-                    role_label=_role_label(people[uid]),
-                    overdue=overdue,
-                    soon=soon,
-                    later=total - soon - overdue,
-                    total=total,
-                )
-            )
-    loads.sort(key=lambda p: (-p.overdue, -p.total, p.name.casefold()))
-    return loads + ([unassigned] if unassigned else [])
+    return dashboard.person_loads(grouped, _people(session, actor, [g[0] for g in grouped]))
 
 
 def _time_chart(
@@ -347,9 +318,11 @@ def time_by_person(session: Session, actor: Actor, starts: Sequence[date]) -> Ti
 def time_by_client(
     session: Session, actor: Actor, starts: Sequence[date], week_totals: list[int]
 ) -> TimeChart:
-    top = [cid for cid, _ in session.exec(top_clients_query(actor, starts))]
     minutes: dict[tuple[object, int], int] = {}
-    for cid, week, total in session.exec(time_by_client_query(actor, starts, top)):
+    top: list[int] = []  # by most time first, as the query ranks them
+    for cid, week, total in session.exec(time_by_client_query(actor, starts, TOP)):
+        if cid not in top:
+            top.append(cid)
         if week >= 0:
             minutes[(cid, week)] = total
     names = _clients(session, actor, top)
@@ -394,14 +367,7 @@ class OpenSteps:
 
 def _open_steps(session: Session, actor: Actor, today: date) -> OpenSteps:
     people = open_steps(session, actor, today)
-    return OpenSteps(people, sum(p.total for p in people), open_summary(people))
-
-
-@reads_only
-def open_steps_chart(*, session: Session, actor: Actor, now: datetime | None = None) -> OpenSteps:
-    """The firm home's chart: the first of the Workload page's."""
-    scope.require_staff(actor)
-    return _open_steps(session, actor, dashboard.firm_today(session, actor, now))
+    return OpenSteps(people, sum(p.total for p in people), dashboard.open_summary(people))
 
 
 @reads_only
@@ -421,22 +387,6 @@ def workload(*, session: Session, actor: Actor, now: datetime | None = None) -> 
         by_person=by_person,
         by_client=time_by_client(session, actor, starts, by_person.week_minutes),
         filings=filings_by_month(session, actor, month_starts(today)),
-    )
-
-
-def open_summary(people: list[PersonLoad]) -> str:
-    total = sum(p.total for p in people)
-    if not total:
-        return ""
-    held = [p for p in people if p.role_label]  # "Unassigned" has no role
-    nobody = total - sum(p.total for p in held)
-    overdue = sum(p.overdue for p in people)
-    soon = sum(p.soon for p in people)
-    return (
-        f"Bar chart of open steps per person: {_plural(total, 'open step')}, "
-        f"{overdue} overdue and {soon} due soon, held by "
-        f"{_plural(len(held), 'person', 'people')}"
-        + (f" ({nobody} unassigned)." if nobody else ".")
     )
 
 
@@ -486,7 +436,12 @@ def export(*, session: Session, actor: Actor, chart: str, now: datetime | None =
         people = _people(session, actor, [g[0] for g in grouped])
         rows = sorted(
             (
-                (starts[week].isoformat(), people[uid].name, _role_label(people[uid]), total)
+                (
+                    starts[week].isoformat(),
+                    people[uid].name,
+                    dashboard.role_label(people[uid]),
+                    total,
+                )
                 for uid, week, total in grouped
                 if week >= 0 and uid in people
             ),
@@ -497,7 +452,7 @@ def export(*, session: Session, actor: Actor, chart: str, now: datetime | None =
             ("Week starting", "Person", "Role", "Minutes", "Hours"),
             [(*r, round(r[3] / 60, 2)) for r in rows],
         )
-    grouped = session.exec(time_by_client_query(actor, starts, None)).all()
+    grouped = session.exec(time_by_client_query(actor, starts)).all()
     clients = _clients(session, actor, [g[0] for g in grouped])
     rows = sorted(
         (
