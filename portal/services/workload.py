@@ -31,7 +31,6 @@ MONTHS_AHEAD = 3
 TOP = 8
 OTHER = "Other"
 
-DUE_STATES = (("overdue", "Overdue"), ("soon", "Due soon"), ("later", "Later"))
 STATUSES = tuple((s.value, display.FILING_STATUS_LABELS[s]) for s in FilingStatus)
 
 
@@ -358,31 +357,19 @@ def filings_by_month(session: Session, actor: Actor, starts: Sequence[date]) -> 
     return FilingMonths(points=points, rows=rows, total=total, period=period, summary=summary)
 
 
-@dataclass(frozen=True)
-class OpenSteps:
-    people: list[PersonLoad] = field(default_factory=list)
-    open_total: int = 0
-    open_summary: str = ""
-
-
-def _open_steps(session: Session, actor: Actor, today: date) -> OpenSteps:
-    people = open_steps(session, actor, today)
-    return OpenSteps(people, sum(p.total for p in people), dashboard.open_summary(people))
-
-
 @reads_only
 def workload(*, session: Session, actor: Actor, now: datetime | None = None) -> Workload:
     """The Workload page: the three charts, each with its table."""
     scope.require_staff(actor)
     today = dashboard.firm_today(session, actor, now)
-    people = _open_steps(session, actor, today)
+    people = open_steps(session, actor, today)
     starts = week_starts(today)
     by_person = time_by_person(session, actor, starts)
     return Workload(
         today=display.day(today),
-        people=people.people,
-        open_total=people.open_total,
-        open_summary=people.open_summary,
+        people=people,
+        open_total=sum(p.total for p in people),
+        open_summary=dashboard.open_summary(people),
         weeks=f"{week_label(starts[0])} to {display.day(starts[-1] + timedelta(days=6))}",
         by_person=by_person,
         by_client=time_by_client(session, actor, starts, by_person.week_minutes),

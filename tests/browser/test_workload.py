@@ -37,7 +37,9 @@ def test_staff_read_the_workload_and_a_bookkeeper_finds_none_of_it(
         )
         maple = make_client(session, firm, '=HYPERLINK("http://x","Maple")')
         filing = make_filing(session, maple, due_in=0)
-        make_step(session, filing, sam, title="Overdue return", due_in=-3)
+        # With a checklist, like the demo's: the forgery suite picks another firm's first
+        # step (this one, when it runs first) and its checklist item as out-of-scope targets.
+        make_step(session, filing, sam, title="Overdue return", due_in=-3, checklist=("Bank",))
         make_step(session, filing, sam, title="Year end", due_in=40)
         entered = make_step(session, filing, bea, title="Enter receipts", due_in=2)
         filed = make_filing(session, maple, status=FilingStatus.FILED, due_in=0)
