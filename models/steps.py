@@ -27,8 +27,16 @@ class Step(SQLModel, table=True):
     __table_args__ = (
         # The access rule: "a step assigned to B on a filing of C".
         Index("ix_step_assignee_filing", "assignee_id", "filing_id"),
-        # My Tasks and the firm home: a person's open steps by due date.
-        Index("ix_step_firm_assignee_status_due", "firm_id", "assignee_id", "status", "due_date"),
+        # My Tasks and the firm home: a person's open steps by due date. The filing comes
+        # last so the firm's open-steps counts (home, Workload) read the index alone.
+        Index(
+            "ix_step_firm_assignee_status_due",
+            "firm_id",
+            "assignee_id",
+            "status",
+            "due_date",
+            "filing_id",
+        ),
         Index("ix_step_filing_position", "filing_id", "position"),
     )
 
@@ -65,7 +73,12 @@ class ChecklistItem(SQLModel, table=True):
 
 class TimeEntry(SQLModel, table=True):
     __tablename__ = "time_entry"
-    __table_args__ = (Index("ix_time_entry_step_date", "step_id", "work_date"),)
+    __table_args__ = (
+        Index("ix_time_entry_step_date", "step_id", "work_date"),
+        # The Workload page's time charts: a firm's minutes by week, per person or client,
+        # read from the index alone.
+        Index("ix_time_entry_firm_date", "firm_id", "work_date", "user_id", "step_id", "minutes"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     firm_id: int = Field(foreign_key="firm.id")

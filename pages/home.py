@@ -6,6 +6,7 @@ import reflex as rx
 
 from pages.components import counter, due_badge, empty_state, messages, section
 from pages.layout import shell
+from pages.workload import open_steps_section
 from state.home import HomeState as S
 
 
@@ -76,6 +77,7 @@ def home_page() -> rx.Component:
             wrap="wrap",
         ),
         _waiting_for_me(),
+        open_steps_section(S, on_home=True),
         section(
             "Open steps by assignee",
             rx.cond(

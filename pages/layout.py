@@ -28,6 +28,7 @@ def _nav() -> rx.Component:
                 lambda item: rx.link(item["label"], href=item["href"], weight="medium"),
             ),
             spacing="5",
+            wrap="wrap",
         ),
         aria_label="Main",
     )

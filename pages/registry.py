@@ -27,6 +27,7 @@ from pages.staff import staff_page
 from pages.task import task_page
 from pages.tasks import tasks_page
 from pages.templates import templates_page
+from pages.workload import workload_page
 from portal import routes
 from state.access_review import AccessReviewState
 from state.account import AccountState
@@ -47,6 +48,7 @@ from state.staff import StaffState
 from state.task import TaskState
 from state.tasks import TasksState
 from state.templates import TemplatesState
+from state.workload import WorkloadState
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ PAGES = (
     Page(routes.DOCUMENT, "Document", document_preview_page, (DocumentPreviewState.load,)),
     Page(routes.STAFF, "Staff", staff_page, (StaffState.load,)),
     Page(routes.TEMPLATES, "Filing templates", templates_page, (TemplatesState.load,)),
+    Page(routes.WORKLOAD, "Workload", workload_page, (WorkloadState.load,)),
     Page(routes.SETTINGS, "Settings", settings_page, (SettingsState.load,)),
     Page(routes.BOOKKEEPERS, "Bookkeepers", bookkeepers_page, (BookkeepersState.load,)),
     Page(routes.AUDIT, "Audit log", audit_page, (AuditState.load,)),

@@ -198,6 +198,7 @@ _STAFF_EVENTS = _union(
     _DOCUMENT_PREVIEW,
     _handlers("state.home.HomeState", "load"),
     _handlers("state.staff.StaffState", "load"),
+    _handlers("state.workload.WorkloadState", "load"),
     _handlers(
         "state.templates.TemplatesState",
         "load",
@@ -364,6 +365,7 @@ _STAFF_ROUTES = frozenset(
         routes.DOCUMENT,
         routes.STAFF,
         routes.TEMPLATES,
+        routes.WORKLOAD,
         routes.CHANGE_PASSWORD,
         routes.ACCOUNT,
         routes.SECURITY,

@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from portal import access, auth, csp, csv_export, ratelimit, routes
 from portal.boundary import problem_reason, record_refusal, record_too_fast, resolve_cookie
 from portal.db import reading, unit_of_work
-from portal.services import access_review, documents, inputs, sessions
+from portal.services import access_review, audit, documents, inputs, sessions, workload
 from portal.services.errors import Invalid, NotFound, ServiceError
 from portal.services.sessions import SessionProblem
 from portal.settings import get_settings
@@ -346,6 +346,61 @@ async def access_review_csv(request: Request) -> Response:
     )
 
 
+_WORKLOAD_ROLES = (access.Role.STAFF, access.Role.ADMIN)
+
+
+def _workload_export(
+    cookie: str, ip: str, chart: str
+) -> tuple[auth.Actor | None, workload.Export | None]:
+    """Re-read the session and count the chart's figures (staff and admins only), in one
+    go; the download is audited. Anyone else, or an unknown chart, gets nothing."""
+    actor = resolve_cookie(cookie, ip).actor
+    if access.role_for(actor) not in _WORKLOAD_ROLES:
+        return actor, None
+    try:
+        with unit_of_work() as session:
+            made = workload.export(session=session, actor=actor, chart=chart)
+            audit.record(
+                session=session,
+                actor=actor,
+                action="workload_exported",
+                target_type="firm",
+                target_id=actor.firm_id,
+                detail=chart,
+            )
+            return actor, made
+    except ServiceError:
+        # An unknown chart (or any refusal the service makes) is the same 404.
+        return actor, None
+
+
+async def workload_csv(request: Request) -> Response:
+    ip = _client_ip(request.scope)
+    chart = str(request.path_params.get("chart", ""))[:80]
+    actor, made = await run_in_threadpool(
+        _workload_export, request.headers.get("cookie", ""), ip, chart
+    )
+    if made is None:
+        if actor is not None:
+            await run_in_threadpool(
+                record_refusal,
+                actor=actor,
+                what=routes.WORKLOAD_EXPORT,
+                ip=ip,
+                kind="route",
+            )
+        return _export_refused()
+    return StreamingResponse(
+        csv_export.lines(made.header, [made.rows]),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": content_disposition("attachment", made.filename),
+            "cache-control": "private, no-store",
+            "x-content-type-options": "nosniff",
+        },
+    )
+
+
 def _any_id(route: str) -> str:
     """Match whatever sits where the id goes (even "../x"), so a bad id gets our own 404
     rather than falling through to a different answer."""
@@ -359,6 +414,12 @@ def http_routes() -> list[Route]:
         Route(_any_id(routes.DOCUMENT_DOWNLOAD), download_document, methods=["GET"]),
         Route(_any_id(routes.DOCUMENT_VIEW), view_document, methods=["GET"]),
         Route(routes.ACCESS_REVIEW_EXPORT, access_review_csv, methods=["GET"]),
+        # Whatever sits where the chart goes (even "../x") gets this route's own 404.
+        Route(
+            routes.WORKLOAD_EXPORT.replace("{chart}", "{chart:path}"),
+            workload_csv,
+            methods=["GET"],
+        ),
     ]
 
 
@@ -383,6 +444,8 @@ def rate_limited_as(path: str, method: str, page_route: str | None) -> str | Non
         return "document view" if bare.endswith("/view") else "document download"
     if bare == routes.ACCESS_REVIEW_EXPORT:
         return "access review export"
+    if path.startswith(routes.WORKLOAD + "/export/"):
+        return "workload export"
     if page_route is not None and method in ("GET", "HEAD"):
         return f"page {access.normalize_route(page_route)}"
     return None

@@ -27,6 +27,8 @@ AUDIT = "/audit"
 # A document's in-app preview (CSV as a table, plain text), beside its download.
 DOCUMENT = "/documents/[document_id]"
 ACCESS_REVIEW = "/audit/access"
+# Workload and time as charts: staff and admins only.
+WORKLOAD = "/workload"
 # Signed-out pages reached from emailed links, and the request for one.
 INVITATION = "/invitation"
 RESET_PASSWORD = "/reset-password"  # noqa: S105 (a route)
@@ -39,6 +41,8 @@ AUTH_SIGN_OUT = "/auth/sign-out"
 DOCUMENT_DOWNLOAD = "/documents/{document_id}/download"
 DOCUMENT_VIEW = "/documents/{document_id}/view"
 ACCESS_REVIEW_EXPORT = "/audit/access/export"
+# One Workload chart's figures as CSV; the chart is one of services.workload.CHARTS.
+WORKLOAD_EXPORT = "/workload/export/{chart}"
 
 
 def task(step_id: int) -> str:
@@ -71,6 +75,10 @@ def access_review_export(**filters: object) -> str:
     return ACCESS_REVIEW_EXPORT + ("?" + query if query else "")
 
 
+def workload_export(chart: str) -> str:
+    return f"/workload/export/{chart}"
+
+
 # Every page route, for matching a URL path without asking Reflex (the HTTP guard, "next").
 PAGE_ROUTES = (
     LOGIN,
@@ -94,6 +102,7 @@ PAGE_ROUTES = (
     BOOKKEEPERS,
     AUDIT,
     ACCESS_REVIEW,
+    WORKLOAD,
 )
 _PATTERNS = [
     (re.compile("^" + re.sub(r"\\\[[a-z_]+\\\]", "[^/]+", re.escape(r)) + "/?$"), r)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from portal.services import dashboard
-from portal.services.dashboard import AssigneeLoad, StepLink
+from portal.services.dashboard import AssigneeLoad, PersonLoad, StepLink
 from portal.services.review import WaitingFiling
 from state.page import PageMixin
 from state.session import SessionState
+from state.workload import people_height
 
 
 class HomeState(PageMixin, SessionState):
@@ -18,6 +19,10 @@ class HomeState(PageMixin, SessionState):
     unassigned: int = 0
     open_steps: int = 0
     waiting_for_me: list[WaitingFiling] = []
+    # The Workload page's first chart, drawn from the same counts.
+    people: list[PersonLoad] = []
+    people_height: int = 160
+    people_summary: str = ""
 
     @rx.event
     def load(self):
@@ -30,3 +35,6 @@ class HomeState(PageMixin, SessionState):
         self.unassigned = home.unassigned
         self.open_steps = home.open_steps
         self.waiting_for_me = home.waiting_for_me
+        self.people = home.people
+        self.people_height = people_height(home.people)
+        self.people_summary = home.people_summary

@@ -26,6 +26,7 @@ NAVIGATION = (
     ("Clients", routes.CLIENTS),
     ("Staff", routes.STAFF),
     ("Templates", routes.TEMPLATES),
+    ("Workload", routes.WORKLOAD),
     ("Bookkeepers", routes.BOOKKEEPERS),
     ("Settings", routes.SETTINGS),
     ("Audit log", routes.AUDIT),

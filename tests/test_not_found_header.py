@@ -59,11 +59,26 @@ def cookie_for(session, user) -> str:
     [
         ("bookkeeper", "/clients", ["My tasks"], "Bookkeeper", ("Back to My Tasks", "/tasks")),
         ("bookkeeper", "/audit", ["My tasks"], "Bookkeeper", ("Back to My Tasks", "/tasks")),
-        ("staff", "/settings", ["Home", "Clients", "Staff"], "Staff", ("Back to home", "/")),
+        (
+            "staff",
+            "/settings",
+            ["Home", "Clients", "Staff", "Templates", "Workload"],
+            "Staff",
+            ("Back to home", "/"),
+        ),
         (
             "admin",
             "/tasks",
-            ["Home", "Clients", "Staff", "Bookkeepers", "Settings", "Audit log"],
+            [
+                "Home",
+                "Clients",
+                "Staff",
+                "Templates",
+                "Workload",
+                "Bookkeepers",
+                "Settings",
+                "Audit log",
+            ],
             "Admin",
             ("Back to home", "/"),
         ),

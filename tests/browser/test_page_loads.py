@@ -61,6 +61,7 @@ HEADINGS = {
     routes.ACCOUNT: "Your account",
     routes.SECURITY: "Sign-in security",
     routes.ACCESS_REVIEW: "Access review",
+    routes.WORKLOAD: "Workload",
 }
 # The 404 page is the not-found panel inside the shell, whose heading is a level 2 one.
 NOT_FOUND_HEADING = "Not found"
