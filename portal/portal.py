@@ -55,7 +55,8 @@ STYLE = {
         ".rt-BaseButton.rt-variant-soft:not(:disabled), "
         ".rt-BaseButton.rt-variant-outline:not(:disabled), "
         ".rt-BaseButton.rt-variant-surface:not(:disabled), "
-        ".rt-BaseButton.rt-variant-ghost:not(:disabled), .rt-Callout"
+        ".rt-BaseButton.rt-variant-ghost:not(:disabled), .rt-CalloutRoot, .rt-CalloutText, "
+        ".rt-Code.rt-variant-soft"
     ): {"color": "var(--accent-12)"},
     # pages/components.table_region: the region scrolls, not Radix's unfocusable box inside.
     ".table-region": {"overflow_x": "auto", "max_width": "100%"},
