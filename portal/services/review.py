@@ -468,28 +468,55 @@ def _in_stage(session: Session, filing: Filing, seen: int | None, stage: str, wh
     raise Invalid(f"This filing is not waiting to be {what}: {stage_label(session, filing)}")
 
 
-def approve(
-    *, session: Session, actor: Actor, filing_id: int, expected_version: object = None
+def _advance(
+    session: Session,
+    actor: Actor,
+    filing_id: int,
+    expected_version: object,
+    *,
+    person: str,
+    may: str,
+    stage: tuple[ReviewStage, ReviewStage],
+    to_be: str,
+    by: str,
+    event: str,
 ) -> None:
+    """Approval and sign-off: the named `person` (reviewer or approver) or an admin moves
+    the filing from the first stage to the second, from the round the page showed, in one
+    conditional UPDATE; `by` names the columns that record who did it and when."""
     filing = _changing(session, actor, filing_id)
     seen = _seen(expected_version)
-    _refuse_unless(actor, filing.reviewer_id, session, "approve or return")
-    _in_stage(session, filing, seen, ReviewStage.AWAITING_REVIEW, "reviewed")
+    _refuse_unless(actor, getattr(filing, f"{person}_id"), session, may)
+    start, end = stage
+    _in_stage(session, filing, seen, start, to_be)
     now = utcnow()
     if not _transition(
         session,
         actor,
         filing,
         expected_version=seen,
-        conditions=_stage_is(ReviewStage.AWAITING_REVIEW, actor, Filing.reviewer_id),
-        values={
-            "review_stage": ReviewStage.APPROVED.value,
-            "approved_by_id": actor.user_id,
-            "approved_at": now,
-        },
+        conditions=_stage_is(start, actor, getattr(Filing, f"{person}_id")),
+        values={"review_stage": end.value, f"{by}_by_id": actor.user_id, f"{by}_at": now},
     ):
         raise _lost_race(session, filing)
-    _event(session, actor, filing, "approved", at=now)
+    _event(session, actor, filing, event, at=now)
+
+
+def approve(
+    *, session: Session, actor: Actor, filing_id: int, expected_version: object = None
+) -> None:
+    _advance(
+        session,
+        actor,
+        filing_id,
+        expected_version,
+        person="reviewer",
+        may="approve or return",
+        stage=(ReviewStage.AWAITING_REVIEW, ReviewStage.APPROVED),
+        to_be="reviewed",
+        by="approved",
+        event="approved",
+    )
 
 
 def _stage_is(stage: str, actor: Actor, person) -> list:
@@ -574,25 +601,18 @@ def _step_ids(value: object) -> list[int]:
 def sign_off(
     *, session: Session, actor: Actor, filing_id: int, expected_version: object = None
 ) -> None:
-    filing = _changing(session, actor, filing_id)
-    seen = _seen(expected_version)
-    _refuse_unless(actor, filing.approver_id, session, "sign off")
-    _in_stage(session, filing, seen, ReviewStage.APPROVED, "signed off")
-    now = utcnow()
-    if not _transition(
+    _advance(
         session,
         actor,
-        filing,
-        expected_version=seen,
-        conditions=_stage_is(ReviewStage.APPROVED, actor, Filing.approver_id),
-        values={
-            "review_stage": ReviewStage.SIGNED_OFF.value,
-            "signed_off_by_id": actor.user_id,
-            "signed_off_at": now,
-        },
-    ):
-        raise _lost_race(session, filing)
-    _event(session, actor, filing, "signed_off", at=now)
+        filing_id,
+        expected_version,
+        person="approver",
+        may="sign off",
+        stage=(ReviewStage.APPROVED, ReviewStage.SIGNED_OFF),
+        to_be="signed off",
+        by="signed_off",
+        event="signed_off",
+    )
 
 
 def why_not_fileable(session: Session, filing: Filing) -> str:
