@@ -32,9 +32,11 @@ from portal.services import (
     access_review,
     client_import,
     clients,
+    dashboard,
     runner,
     steps,
     tasks,
+    workload,
     workspace,
 )
 from portal.services.errors import NotFound
@@ -97,6 +99,8 @@ ROWS = [
         Target("p99 ≤ 20 ms", p99_ms=20.0)),
     Row("filing_page", "Staff filing page with pickers (workspace.filing_page), most steps",
         Target("p99 ≤ 15 ms", p99_ms=15.0)),
+    Row("firm_home", "Staff firm home with its open-steps chart (dashboard.firm_home)"),
+    Row("workload", "Workload page, all three charts (workload.workload)"),
     Row("tick", "Checklist tick (steps.set_checklist_item)"),
     Row("tick_refresh", "  task page refresh after it (workspace.task_page)"),
     Row("tick_total", "Tick + refresh, data layer of the tick round trip",
@@ -121,7 +125,8 @@ ROW_KEYS = [row.key for row in ROWS]
 # What `--profile` can run: every measured row (ratios are not runs).
 PROFILABLE = [
     "scope_allowed", "scope_refused", "perform_allowed", "perform_refused", "my_tasks",
-    "client_page", "client_list", "client_search", "filing_page", "tick", "tick_refresh",
+    "client_page", "client_list", "client_search", "filing_page", "firm_home", "workload",
+    "tick", "tick_refresh",
     "tick_total", "assign", "review_now", "review_history", "review_between", "review_csv_first",
     "review_csv_full", "client_import_preview", "client_import",
 ]  # fmt: skip
@@ -430,6 +435,8 @@ def calls(engine: Engine, cast: Cast, session: Session) -> dict[str, Callable[[]
         "filing_page": lambda: perform(
             workspace.filing_page, actor=staff, filing_id=cast.filing_id
         ),
+        "firm_home": lambda: perform(dashboard.firm_home, actor=staff),
+        "workload": lambda: perform(workload.workload, actor=staff),
         "tick": tick,
         "tick_refresh": refresh,
         "tick_total": tick_total,
@@ -543,7 +550,15 @@ def _measure_all(engine, cast, budget, progress, made) -> dict[str, dict]:
         "detail": f"{written} rows for {refused.calls:,} refusals in {minutes * 60:.0f} s",
     }
 
-    for key in ("my_tasks", "client_page", "client_list", "client_search", "filing_page"):
+    for key in (
+        "my_tasks",
+        "client_page",
+        "client_list",
+        "client_search",
+        "filing_page",
+        "firm_home",
+        "workload",
+    ):
         progress(key)
         put(key, run(made[key], budget))
 
