@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from models import Client, Firm, User
 from portal.db import engine_for
-from portal.demo import BOOKKEEPER_PASSWORD, STAFF_PASSWORD
+from portal.demo import BOOKKEEPER_PASSWORD, DEMO_FIRM, STAFF_PASSWORD
 from portal.services import documents, steps
 from tests.factories import (
     PASSWORD,
@@ -25,6 +25,8 @@ from tests.factories import (
 from tests.support.live import live_settings, sign_in_cookie
 
 SECOND_FIRM = "Northwind Partners LLP"
+# The firms the sweeps aim at: other tests' firms come and go with the order tests run in.
+SECURITY_FIRMS = (DEMO_FIRM, SECOND_FIRM)
 SUMMIT = "Summit Engineering Ltd."
 
 

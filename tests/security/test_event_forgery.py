@@ -25,7 +25,7 @@ from models import Firm, LoginSession, Passkey
 from portal import access, routes
 from portal.db import engine_for
 from tests.factories import make_user
-from tests.security.conftest import SECOND_FIRM
+from tests.security.conftest import SECOND_FIRM, SECURITY_FIRMS
 from tests.support.app_handlers import all_handlers, event_name
 from tests.support.oracle import Oracle
 from tests.support.payloads import plausible_payload
@@ -568,8 +568,12 @@ async def _aim(live_app, cookie, attempts, forbidden: set[str]):
 def test_handlers_on_the_list_refuse_every_record_outside_scope(live_app, cast):
     oracle = Oracle.load(live_app.database_url)
     bea = oracle.user_by_email(BEA)["id"]
+    # Aimed at the demo firm's and the second firm's records; nothing of any firm may come back.
     attempts = targeted_attempts(
-        oracle, bea, others_sessions(live_app.database_url, bea), others_passkeys(live_app)
+        oracle.of_firms(SECURITY_FIRMS),
+        bea,
+        others_sessions(live_app.database_url, bea),
+        others_passkeys(live_app),
     )
     forbidden = oracle.out_of_scope_strings(bea) | oracle.secrets()
     results = run_async(_aim, live_app, cast.bea, attempts, forbidden)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.security.conftest import SECURITY_FIRMS
 from tests.support.oracle import Oracle
 from tests.support.reflex_socket import ReflexSocket, run_async
 
@@ -100,7 +101,7 @@ def _route_status(role: str, route: str) -> int:
 
 
 def test_idor_matrix(live_app, cast):
-    oracle = Oracle.load(live_app.database_url)
+    oracle = Oracle.load(live_app.database_url).of_firms(SECURITY_FIRMS)
     actors = {
         "bookkeeper A (Bea)": (
             "bookkeeper",

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.demo import BOOKKEEPER_PASSWORD
+from tests.security.conftest import SECURITY_FIRMS
 from tests.support.browser import sign_in
 from tests.support.oracle import Oracle
 from tests.support.payload_audit import FrameLog, violations
@@ -52,6 +53,8 @@ def test_a_bookkeeper_walking_everywhere_receives_nothing_out_of_scope(
     browser, live_app, second_firm
 ):
     before = Oracle.load(live_app.database_url)
+    # Where she walks: the demo firm and the second firm. What must not reach her: anything.
+    walk = before.of_firms(SECURITY_FIRMS)
     bea = before.user_by_email(BEA)["id"]
     log = FrameLog()
     contexts = []
@@ -82,19 +85,19 @@ def test_a_bookkeeper_walking_everywhere_receives_nothing_out_of_scope(
             page.get_by_label("Client").select_option(label=option)
         for sort in ("due_desc", "client", "due"):
             page.get_by_label("Sort by").select_option(sort)
-        for step_id in sorted(before.own_steps(bea)):
+        for step_id in sorted(walk.own_steps(bea)):
             visit(f"/tasks/{step_id}")
             expect(page.get_by_role("heading", level=1)).not_to_have_text("Not found")
-        for client_id in sorted(before.visible_clients(bea)):
+        for client_id in sorted(walk.visible_clients(bea)):
             visit(f"/clients/{client_id}")
             expect(
-                page.get_by_role("heading", name=before.clients[client_id]["name"])
+                page.get_by_role("heading", name=walk.clients[client_id]["name"])
             ).to_be_visible()
-        foreign = [c for c in before.clients if c not in before.visible_clients(bea)]
+        foreign = [c for c in walk.clients if c not in walk.visible_clients(bea)]
         for client_id in foreign:
             visit(f"/clients/{client_id}")
             expect(page.get_by_role("heading", name="Not found")).to_be_visible()
-        for step_id in [s for s in before.steps if s not in before.own_steps(bea)][:8]:
+        for step_id in [s for s in walk.steps if s not in walk.own_steps(bea)][:8]:
             visit(f"/tasks/{step_id}")
             expect(page.get_by_role("heading", name="Not found")).to_be_visible()
         visit("/tasks")

@@ -47,6 +47,28 @@ class Oracle:
                 sessions=_rows(conn, "login_session"),
             )
 
+    def of_firms(self, names: tuple[str, ...]) -> Oracle:
+        """The same rule over the named firms' records only. The security suite attacks the
+        demo firm and its second firm; other tests' firms (one imports 500 clients) would
+        only make its sweeps longer, and change which record is "another firm's first"."""
+        ids = {f for f, firm in self.firms.items() if firm["name"] in names}
+        users = {u: row for u, row in self.users.items() if row["firm_id"] in ids}
+
+        def mine(rows: dict[int, dict]) -> dict[int, dict]:
+            return {k: row for k, row in rows.items() if row["firm_id"] in ids}
+
+        return Oracle(
+            firms={f: self.firms[f] for f in ids},
+            users=users,
+            clients=mine(self.clients),
+            filings=mine(self.filings),
+            steps=mine(self.steps),
+            items=mine(self.items),
+            entries=mine(self.entries),
+            documents=mine(self.documents),
+            sessions={k: row for k, row in self.sessions.items() if row["user_id"] in users},
+        )
+
     def user_by_email(self, email: str) -> dict:
         return next(u for u in self.users.values() if u["email"] == email)
 
